@@ -1,0 +1,117 @@
+"""The ``x12`` command.
+
+Every expected failure ends as one line on stderr and exit status 2 — never a
+traceback. Findings go to stderr; data goes to stdout or ``--out``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import X12Error
+from .tokenizer import Delimiters
+
+
+class _Fail(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # one line, no "Usage:" noise
+        click.echo(f"x12: error: {self.message}", err=True)
+
+
+def _run(fn):
+    try:
+        return fn()
+    except X12Error as exc:
+        raise _Fail(str(exc)) from None
+    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
+        raise _Fail(f"{type(exc).__name__}: {exc}") from None
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+        tmp.replace(out)
+
+
+def _report(findings, quiet: bool) -> None:
+    if quiet:
+        return
+    for f in findings:
+        click.echo(str(f), err=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="x12")
+def main() -> None:
+    """x12engine: read, write and check ASC X12 5010 health-care EDI."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--shape", type=click.Choice(["tree"]), default="tree", show_default=True,
+              help="tree: the lossless loop tree as JSON.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print findings on stderr.")
+@click.option("--strict", is_flag=True, help="Exit 1 when the parse found any error (unplaced segment, broken envelope).")
+def parse(file: Path, shape: str, out: Path | None, quiet: bool, strict: bool) -> None:
+    """Parse FILE (X12) and print it as JSON."""
+    from .parser import parse as do_parse
+    from .tree import document_to_json
+
+    doc = _run(lambda: do_parse(file))
+    _emit(json.dumps(document_to_json(doc), indent=1, ensure_ascii=True) + "\n", out)
+    _report(doc.findings, quiet)
+    if strict and doc.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--element", help="Element separator for the output (default: the tree's).")
+@click.option("--component", help="Component separator for the output.")
+@click.option("--repetition", help="Repetition separator for the output.")
+@click.option("--segment", "segment_term", help="Segment terminator for the output.")
+@click.option("--newline/--no-newline", default=False, help="Write a newline after each segment terminator.")
+def build(file: Path, out: Path | None, element, component, repetition, segment_term, newline: bool) -> None:
+    """Turn FILE (JSON from `x12 parse --shape tree`) back into X12."""
+    from .tree import document_from_json
+    from .writer import write_document
+
+    def go() -> str:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        doc = document_from_json(data)
+        chosen = None
+        if any(v is not None for v in (element, component, repetition, segment_term)):
+            base = doc.interchanges[0].delimiters if doc.interchanges else Delimiters()
+            chosen = Delimiters(
+                element or base.element,
+                component or base.component,
+                repetition if repetition is not None else base.repetition,
+                _unescape(segment_term) if segment_term else base.segment,
+            )
+        return write_document(doc, delimiters=chosen, newline=newline)
+
+    text = _run(go)
+    if out is None:
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    else:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
+        tmp.replace(out)
+
+
+def _unescape(s: str) -> str:
+    return s.encode("utf-8").decode("unicode_escape") if "\\" in s else s
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,69 @@
+"""Guide → placement tables.
+
+For each segment position of a guide (a *state*) and each segment id, the
+table holds the ordered places the next segment may go:
+
+1. a later position in the same loop, or the trigger of a child loop after it;
+2. a new iteration of the current loop, then the same for each enclosing loop;
+3. as a last resort, the same position again (its max use is then exceeded,
+   which the validator reports; the segment is still placed, not lost).
+
+Each place is ``(target, pops, pushes, keys)``: how many loop levels to close,
+which loops to open, and the qualifier values the segment must carry. Entries
+are computed on first use and memoised, so placing a segment is one dict lookup
+plus a key check.
+"""
+from __future__ import annotations
+
+from .grammar import Guide, LoopNode, SegmentNode
+
+Place = tuple  # (target: SegmentNode, pops: int, pushes: tuple[LoopNode, ...], keys: tuple)
+
+
+class PlacementTable:
+    __slots__ = ("guide", "nodes", "_table", "start")
+
+    def __init__(self, guide: Guide):
+        self.guide = guide
+        self.nodes: list[SegmentNode] = list(guide.segments())
+        self._table: dict[int, dict[str, tuple[Place, ...]]] = {}
+        self.start: SegmentNode = guide.root.children[0]  # ST
+
+    def places(self, state: SegmentNode, sid: str) -> tuple[Place, ...]:
+        row = self._table.get(id(state))
+        if row is None:
+            row = self._table[id(state)] = {}
+        found = row.get(sid)
+        if found is None:
+            found = row[sid] = tuple(_compute(state, sid))
+        return found
+
+
+def _enter(loop: LoopNode, sid: str, pops: int, out: list) -> None:
+    first = loop.children[0]
+    if isinstance(first, SegmentNode) and first.id == sid:
+        out.append((first, pops, (loop,), first.keys))
+
+
+def _compute(state: SegmentNode, sid: str) -> list[Place]:
+    out: list[Place] = []
+    if state.id == sid and state.max_use > 1:
+        out.append((state, 0, (), state.keys))
+    loop = state.parent
+    start = state.index + 1
+    level = 0
+    while loop is not None:
+        for child in loop.children[start:]:
+            if isinstance(child, SegmentNode):
+                if child.id == sid:
+                    out.append((child, level, (), child.keys))
+            else:
+                _enter(child, sid, level, out)
+        if loop.parent is not None:
+            _enter(loop, sid, level + 1, out)
+        start = loop.index + 1
+        loop = loop.parent
+        level += 1
+    if state.id == sid and state.max_use <= 1:
+        out.append((state, 0, (), state.keys))
+    return out

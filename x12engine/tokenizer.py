@@ -1,0 +1,339 @@
+"""Bytes → segments, streaming.
+
+Two states: SEEK (looking for the next ISA: leading BOM, whitespace, text between
+interchanges) and IN (splitting segments with the delimiters that ISA declared).
+Each segment comes out as a plain tuple ``(elements, index, offset, line)`` —
+``elements[0]`` is the segment id, ``index`` is its 1-based position in the
+stream, ``offset`` the byte offset of its first character and ``line`` its
+1-based line — because the hot loop builds millions of them.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator, Union
+
+from .errors import Finding, Location, X12SyntaxError
+
+Token = tuple  # (elements: list[str], index: int, offset: int, line: int)
+Source = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
+
+CHUNK_SIZE = 1 << 20
+_WS = frozenset(" \t\r\n\x0b\x0c")
+_ISA_SPAN = 106  # fixed width of a conforming ISA, terminator included
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str = "*"
+    component: str = ":"
+    repetition: str | None = "^"
+    segment: str = "~"
+
+    def as_dict(self) -> dict:
+        return {"element": self.element, "component": self.component, "repetition": self.repetition, "segment": self.segment}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Delimiters":
+        return cls(d.get("element", "*"), d.get("component", ":"), d.get("repetition"), d.get("segment", "~"))
+
+    def check(self, where: Location | None = None) -> None:
+        used = [c for c in (self.element, self.component, self.repetition, self.segment) if c is not None]
+        for c in used:
+            if len(c) != 1:
+                raise X12SyntaxError(f"delimiter {c!r} must be a single character", where)
+            if c.isalnum():
+                raise X12SyntaxError(f"alphanumeric delimiter {c!r} is not allowed", where)
+            if "\ud800" <= c <= "\udfff" or not c.isascii():
+                raise X12SyntaxError(f"delimiter {c.encode('utf-8', 'surrogateescape')!r} is not an ASCII character", where)
+        if len(set(used)) != len(used):
+            raise X12SyntaxError(
+                "delimiter collision: element {!r}, component {!r}, repetition {!r}, segment {!r} must all differ".format(
+                    self.element, self.component, self.repetition, self.segment
+                ),
+                where,
+            )
+
+
+def _valid_segment_id(sid: str) -> bool:
+    return 2 <= len(sid) <= 3 and sid.isascii() and sid.isalnum() and sid.upper() == sid
+
+
+def _looks_like_path(s: str) -> bool:
+    """A str is X12 text unless it is a short single line naming an existing file."""
+    return len(s) < 4096 and "\n" not in s and "~" not in s and os.path.isfile(s)
+
+
+def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), None, True
+    if isinstance(source, str):
+        if _looks_like_path(source):
+            return open(source, "rb"), source, True
+        return io.BytesIO(source.encode("utf-8", "surrogateescape")), None, True
+    if isinstance(source, (os.PathLike,)):
+        return open(source, "rb"), str(source), True
+    if hasattr(source, "read"):
+        return source, getattr(source, "name", None), False
+    raise TypeError(f"cannot read X12 from {type(source).__name__}")
+
+
+class Tokenizer:
+    """Iterate over segments of one X12 stream (any number of interchanges).
+
+    ``delimiters`` always holds the delimiters of the interchange whose segment
+    was yielded last; ``findings`` collects warnings met on the way (junk between
+    interchanges, ISA11 'U' under 00501, a missing final terminator).
+    """
+
+    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE):
+        self._source = source
+        self.name = name if name is not None else source_name(source)
+        self.chunk_size = chunk_size
+        self.delimiters: Delimiters | None = None
+        self.findings: list[Finding] = []
+        self.interchanges = 0
+        self.segments = 0
+
+    # ------------------------------------------------------------------
+    def _where(self, index=None, offset=None, line=None, segment_id=None) -> Location:
+        return Location(source=self.name, segment_index=index, offset=offset, line=line, segment_id=segment_id)
+
+    def _chunks(self) -> Iterator[str]:
+        fh, _, owned = _open(self._source)
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        try:
+            first = True
+            while True:
+                raw = fh.read(self.chunk_size)
+                if not raw:
+                    break
+                if first:
+                    if raw.startswith(codecs.BOM_UTF8):
+                        raw = raw[3:]
+                        self._bom = 3
+                    first = False
+                text = decoder.decode(raw)
+                if text:
+                    yield text
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+        finally:
+            if owned:
+                fh.close()
+
+    def _read_isa(self, buf: str, at: int, offset: int, line: int, eof: bool) -> Delimiters | None:
+        """Delimiters from the ISA starting at ``buf[at]``; None when more text is needed."""
+        e = buf[at + 3]
+        # Walk the sixteen element separators instead of trusting fixed columns:
+        # real files trim ISA padding more often than the standard would like.
+        pos = at + 3
+        for _ in range(15):
+            pos = buf.find(e, pos + 1)
+            if pos < 0 or pos - at > 400:
+                break
+        else:
+            # pos is the separator before ISA16; ISA16 is one char, then the terminator
+            if pos + 2 < len(buf):
+                comp, term = buf[pos + 1], buf[pos + 2]
+                where = self._where(self.segments + 1, offset, line, "ISA")
+                span = pos + 3 - at
+                if span != _ISA_SPAN:
+                    self.findings.append(
+                        Finding("warning", "isa_width", f"ISA is {span} characters, not the fixed {_ISA_SPAN}", where)
+                    )
+                elements = buf[at:pos].split(e)
+                version = elements[12].strip() if len(elements) > 12 else ""
+                rep: str | None = None
+                if version >= "00501":
+                    cand = elements[11] if len(elements) > 11 else ""
+                    if len(cand) == 1 and not cand.isalnum() and cand not in (e, comp, term):
+                        rep = cand
+                    else:
+                        self.findings.append(
+                            Finding(
+                                "warning",
+                                "isa11_not_separator",
+                                f"ISA11 is not a repetition separator under version {version or '?'}; repetitions are not split",
+                                where,
+                            )
+                        )
+                delims = Delimiters(e, comp, rep, term)
+                delims.check(where)
+                return delims
+            if not eof:
+                return None
+        if not eof:
+            return None
+        raise X12SyntaxError(
+            f"ISA shorter than {_ISA_SPAN} bytes: the interchange header is truncated",
+            self._where(self.segments + 1, offset, line, "ISA"),
+        )
+
+    # ------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Token]:
+        self._bom = 0
+        buf = ""
+        base_offset = 0  # byte offset of buf[0]
+        line = 1  # line of buf[0]
+        seeking = True
+        in_interchange = False
+        ascii_buf = True
+        index = self.segments
+        valid_ids: set[str] = set()
+        chunks = self._chunks()
+        eof = False
+        delims: Delimiters | None = None
+        while True:
+            if not eof:
+                try:
+                    text = next(chunks)
+                except StopIteration:
+                    eof = True
+                    text = ""
+                if text:
+                    if base_offset == 0 and not buf:
+                        base_offset = self._bom
+                    buf = buf + text if buf else text
+                    ascii_buf = buf.isascii()
+            while True:
+                if seeking:
+                    at = buf.find("ISA")
+                    while at >= 0 and (at + 3 < len(buf) and buf[at + 3].isalnum()):
+                        at = buf.find("ISA", at + 1)
+                    skip_to = at if at >= 0 else max(0, len(buf) - 2)
+                    if at < 0 and eof:
+                        skip_to = len(buf)
+                    skipped = buf[:skip_to]
+                    if skipped:
+                        if skipped.strip():
+                            self.findings.append(
+                                Finding(
+                                    "warning",
+                                    "text_outside_interchange",
+                                    f"{len(skipped.strip())} characters of non-X12 text skipped",
+                                    self._where(None, base_offset, line),
+                                )
+                            )
+                        line += skipped.count("\n")
+                        base_offset += len(skipped) if skipped.isascii() else len(skipped.encode("utf-8", "surrogateescape"))
+                        buf = buf[skip_to:]
+                    if at < 0:
+                        break
+                    if len(buf) < 4:
+                        if eof:
+                            raise X12SyntaxError(
+                                f"ISA shorter than {_ISA_SPAN} bytes: the interchange header is truncated",
+                                self._where(index + 1, base_offset, line, "ISA"),
+                            )
+                        break
+                    found = self._read_isa(buf, 0, base_offset, line, eof)
+                    if found is None:
+                        break
+                    delims = self.delimiters = found
+                    seeking = False
+                    in_interchange = True
+                    self.interchanges += 1
+                    continue
+                # ---- IN: split complete segments --------------------------------
+                e = delims.element
+                t = delims.segment
+                last = buf.rfind(t)
+                if last < 0:
+                    if not eof:
+                        break
+                    if not buf.strip():
+                        base_offset += len(buf)
+                        buf = ""
+                        break
+                    # final segment without a terminator: keep it, say so
+                    self.findings.append(
+                        Finding("warning", "missing_terminator", "last segment has no segment terminator", self._where(index + 1, base_offset, line))
+                    )
+                    buf += t
+                    last = len(buf) - 1
+                body = buf[:last]
+                rest = buf[last + 1 :]
+                has_nl = "\n" in body
+                term_nl = 1 if t == "\n" else 0
+                off = base_offset
+                pieces = body.split(t)
+                consumed = 0  # characters of buf consumed by processed pieces
+                ended = False
+                for raw in pieces:
+                    n = len(raw)
+                    seg_off = off
+                    seg_line = line
+                    if raw and raw[0] in _WS:
+                        s = raw.lstrip()
+                        lead = n - len(s)
+                        if has_nl:
+                            seg_line = line + raw.count("\n", 0, lead)
+                        seg_off = off + (lead if ascii_buf else len(raw[:lead].encode("utf-8", "surrogateescape")))
+                    else:
+                        s = raw
+                    if has_nl:
+                        line += raw.count("\n")
+                    line += term_nl
+                    consumed += n + 1
+                    off += (n + 1) if ascii_buf else len(raw.encode("utf-8", "surrogateescape")) + len(t.encode('utf-8', 'surrogateescape'))
+                    if not s:
+                        continue
+                    if s[-1] == "\r" or s[-1] == "\n":
+                        s = s.rstrip("\r\n")
+                    els = s.split(e)
+                    sid = els[0]
+                    index += 1
+                    if sid not in valid_ids:
+                        if not _valid_segment_id(sid):
+                            self.segments = index
+                            shown = sid[:8].encode("ascii", "backslashreplace").decode()
+                            raise X12SyntaxError(
+                                f"segment id {shown!r} is not 2-3 upper-case letters or digits",
+                                self._where(index, seg_off, seg_line),
+                            )
+                        valid_ids.add(sid)
+                    yield (els, index, seg_off, seg_line)
+                    if sid == "IEA":
+                        ended = True
+                        break
+                self.segments = index
+                if ended:
+                    remaining = buf[consumed:]
+                    base_offset = off
+                    buf = remaining
+                    seeking = True
+                    in_interchange = False
+                    continue
+                buf = rest
+                base_offset = off
+                if not eof or not buf.strip():
+                    break
+            if eof:
+                break
+        if in_interchange:
+            raise X12SyntaxError(
+                "truncated interchange: end of input before IEA",
+                self._where(index, base_offset, line),
+            )
+        if self.interchanges == 0:
+            raise X12SyntaxError("no ISA segment found: this is not an X12 interchange", self._where(None, 0, 1))
+
+
+def tokenize(source: Source, **kw) -> Iterator[Token]:
+    """Segments of ``source`` (bytes, str, path or binary file object), streamed."""
+    return iter(Tokenizer(source, **kw))
+
+
+def source_name(source: Source) -> str | None:
+    if isinstance(source, str):
+        return source if _looks_like_path(source) else None
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return None
+    if isinstance(source, Path) or isinstance(source, os.PathLike):
+        return str(source)
+    return getattr(source, "name", None)
