@@ -10,7 +10,10 @@ stream, ``offset`` the byte offset of its first character and ``line`` its
 from __future__ import annotations
 
 import codecs
+import gc
 import io
+import itertools
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +261,16 @@ class Tokenizer:
                     last = len(buf) - 1
                 body = buf[:last]
                 rest = buf[last + 1 :]
+                if ascii_buf:
+                    fast = _fast_batch(body, t, e, base_offset, line, index, valid_ids)
+                    if fast is not None:
+                        batch, base_offset, line, index = fast
+                        self.segments = index
+                        yield from batch
+                        buf = rest
+                        if not eof or not buf.strip():
+                            break
+                        continue
                 has_nl = "\n" in body
                 term_nl = 1 if t == "\n" else 0
                 off = base_offset
@@ -322,6 +335,83 @@ class Tokenizer:
             )
         if self.interchanges == 0:
             raise X12SyntaxError("no ISA segment found: this is not an X12 interchange", self._where(None, 0, 1))
+
+
+def _fast_batch(body: str, t: str, e: str, offset: int, line: int, index: int, valid_ids: set):
+    """Split a whole run of complete segments with C-level operations.
+
+    Applies to the two layouts nearly every file uses — one long line, or one
+    segment per line — in ASCII text. Returns None for anything else (leading
+    blanks, stray newlines, an IEA in the run, an id not seen before that turns
+    out invalid) and the general loop handles it.
+    """
+    if t == "\n" or t == "\r":
+        other = "\r" if t == "\n" else "\n"
+        if not body or body[0] in _WS or other in body or (t + t) in body or (t + " ") in body or (t + "\t") in body:
+            return None
+        sep = t
+        pieces = body.split(t)
+        n = len(pieces)
+        lines = itertools.count(line) if t == "\n" else itertools.repeat(line)
+        next_line = line + n if t == "\n" else line
+        return _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids)
+    if body[:1] == "\r":
+        body = body[1:]
+        offset += 1
+    if body[:1] == "\n":
+        body = body[1:]
+        offset += 1
+        line += 1
+    if not body or body[0] in _WS:
+        return None
+    if "\n" in body:
+        sep = t + "\r\n" if (t + "\r\n") in body else t + "\n"
+        pieces = body.split(sep)
+        n = len(pieces)
+        if body.count("\n") != n - 1 or (sep[1] != "\r" and "\r" in body) or body.count(t) != n - 1:
+            return None
+        if (sep + " ") in body or (sep + "\t") in body:
+            return None
+        lines = itertools.count(line)
+        next_line = line + n - 1
+    else:
+        if "\r" in body or (t + " ") in body or (t + "\t") in body:
+            return None
+        sep = t
+        pieces = body.split(t)
+        n = len(pieces)
+        lines = itertools.repeat(line)
+        next_line = line
+    return _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids)
+
+
+def _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids):
+    if ("IEA" + e) in body and (body.startswith("IEA" + e) or (sep + "IEA" + e) in body):
+        return None
+    # Building ~100k young containers at once makes the cyclic GC rescan them
+    # repeatedly; none of them can form a cycle, so collection waits until done.
+    collect = gc.isenabled()
+    if collect:
+        gc.disable()
+    try:
+        elements = [p.split(e) for p in pieces]
+        size = len(sep)
+        offsets = itertools.accumulate(map(size.__add__, map(len, pieces)), initial=offset)
+        batch = list(zip(elements, itertools.count(index + 1), offsets, lines))
+    finally:
+        if collect:
+            gc.enable()
+    ids = set(map(_first, elements))
+    if not ids <= valid_ids:
+        for sid in ids - valid_ids:
+            if not _valid_segment_id(sid):
+                return None
+        valid_ids |= ids
+    end = offset + sum(map(len, pieces)) + size * (n - 1) + len(t)
+    return batch, end, next_line, index + n
+
+
+_first = operator.itemgetter(0)
 
 
 def tokenize(source: Source, **kw) -> Iterator[Token]:

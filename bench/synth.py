@@ -1,0 +1,55 @@
+"""Grow a fixture into a large file with the same shape, for benchmarks.
+
+837: the subscriber hierarchy (every HL from the first HL03=22 to SE) is
+repeated with fresh HL numbers. 835: the header-number loops (LX to the last
+claim) are repeated. SE01 is recomputed so the result still reads as valid.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from x12engine import Tokenizer
+from x12engine.writer import write_segments
+
+
+def _segments(path: Path):
+    t = Tokenizer(path)
+    segs = [tok[0] for tok in t]
+    return segs, t.delimiters
+
+
+def grow(path: Path, target_segments: int, newline: bool = True) -> str:
+    segs, d = _segments(path)
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    se = next(i for i, s in enumerate(segs) if s[0] == "SE")
+    body = segs[st:se]
+    if body[0][1] == "837":
+        start = next(i for i, s in enumerate(body) if s[0] == "HL" and s[3] == "22")
+        head, block = body[:start], body[start:]
+    elif body[0][1] == "835":
+        start = next(i for i, s in enumerate(body) if s[0] in ("LX", "CLP"))
+        end = max(i for i, s in enumerate(body) if s[0] in ("CLP", "SVC", "CAS", "AMT", "DTM", "LQ", "REF", "QTY", "NM1", "MIA", "MOA", "PER")) + 1
+        head, block = body[:start], body[start:end]
+        body_tail = body[end:]
+    else:
+        raise ValueError(f"no growth rule for {body[0][1]}")
+    out = [list(s) for s in segs[:st]] + [list(s) for s in head]
+    hl_next = max((int(s[1]) for s in head if s[0] == "HL"), default=0) + 1
+    while len(out) < target_segments:
+        mapping: dict[str, str] = {}
+        for s in block:
+            s = list(s)
+            if s[0] == "HL":
+                new = str(hl_next)
+                hl_next += 1
+                mapping[s[1]] = new
+                s[1] = new
+                if s[2] in mapping:
+                    s[2] = mapping[s[2]]
+            out.append(s)
+    if body[0][1] == "835":
+        out.extend(list(s) for s in body_tail)
+    count = len(out) - st + 1
+    out.append(["SE", str(count), segs[se][2]])
+    out.extend(list(s) for s in segs[se + 1 :])
+    return write_segments(out, d, newline=newline)
