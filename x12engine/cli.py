@@ -55,21 +55,51 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--shape", type=click.Choice(["tree"]), default="tree", show_default=True,
               help="tree: the lossless loop tree as JSON.")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout (one FILE).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Write FILE.json for each FILE into this directory.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print findings on stderr.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the parse found any error (unplaced segment, broken envelope).")
-def parse(file: Path, shape: str, out: Path | None, quiet: bool, strict: bool) -> None:
-    """Parse FILE (X12) and print it as JSON."""
+def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path | None, quiet: bool, strict: bool) -> None:
+    """Parse X12 FILES and print them as JSON.
+
+    With several FILES give --out-dir. A file that cannot be read is reported
+    and the rest still convert; the exit status is then 2.
+    """
     from .parser import parse as do_parse
     from .tree import document_to_json
 
-    doc = _run(lambda: do_parse(file))
-    _emit(json.dumps(document_to_json(doc), indent=1, ensure_ascii=True) + "\n", out)
-    _report(doc.findings, quiet)
-    if strict and doc.errors:
+    if len(files) > 1 and out_dir is None:
+        raise _Fail("several files need --out-dir")
+    if out is not None and out_dir is not None:
+        raise _Fail("give --out or --out-dir, not both")
+    failed = errors = 0
+    for file in files:
+        try:
+            doc = _run(lambda: do_parse(file))
+        except _Fail as exc:
+            if len(files) == 1:
+                raise
+            exc.show()
+            failed += 1
+            continue
+        text = json.dumps(document_to_json(doc), indent=1, ensure_ascii=True) + "\n"
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            target = out_dir / (file.name + ".json")
+            _emit(text, target)
+            if not quiet:
+                n = sum(1 for _ in doc.transactions())
+                click.echo(f"{file} -> {target}: {n} transaction set(s), {len(doc.errors)} error(s)", err=True)
+        else:
+            _emit(text, out)
+        _report(doc.findings, quiet)
+        errors += len(doc.errors)
+    if failed:
+        sys.exit(2)
+    if strict and errors:
         sys.exit(1)
 
 

@@ -95,6 +95,7 @@ class SegmentNode:
     definition: SegmentDef | None
     parent: "LoopNode | None" = None
     index: int = 0
+    places: dict = field(default_factory=dict)  # placement memo, filled by placement.PlacementTable
 
     @property
     def path(self) -> str:

@@ -35,34 +35,32 @@ class Context:
 class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
-    __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "unexpected")
+    __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur")
 
-    def __init__(self, table: PlacementTable | None, where: Location, comp: str, name: str = ""):
+    def __init__(self, table: PlacementTable | None, where: Location, comp: str, name: str = "", rep: str | None = None):
         self.table = table
-        g = table.guide.root if table else None
         self.root = Loop("ST_LOOP", name)
-        self.stack: list = [(g, self.root)]
-        self.state = None
+        self.stack: list = [(table.guide.root if table else None, self.root)]
+        self.state = table.start if table else None
         self.hl: dict[str, Loop] = {}
         self.findings: list[Finding] = []
         self.where = where
         self.comp = comp
+        self.rep = rep
         self.unexpected = 0
+        self.cur = self.root.children  # children of the innermost open loop
 
     def feed(self, tok: tuple) -> None:
         els = tok[0]
         sid = els[0]
         state = self.state
-        if self.table is None:
-            self.root.children.append(tok)
+        if state is None:  # no grammar: keep the segments flat
+            self.cur.append(tok)
             return
-        if state is None:
-            if sid == "ST":
-                self.root.children.append(tok)
-                self.state = self.table.start
-                return
-            state = self.state = self.table.start
-        for target, pops, pushes, keys in self.table.places(state, sid):
+        places = state.places.get(sid)
+        if places is None:
+            places = self.table.places(state, sid)
+        for target, pops, pushes, keys in places:
             if keys:
                 ok = True
                 for ei, ci, codes in keys:
@@ -70,30 +68,33 @@ class _Body:
                     if ci is not None:
                         parts = v.split(self.comp)
                         v = parts[ci - 1] if ci <= len(parts) else ""
-                    if v not in codes:
+                    if v not in codes and not (self.rep and self.rep in v and v.split(self.rep, 1)[0] in codes):
                         ok = False
                         break
                 if not ok:
                     continue
-            stack = self.stack
-            if pops:
-                del stack[-pops:]
-            inst = stack[-1][1]
-            for loop_node in pushes:
-                new = Loop(loop_node.id, loop_node.name)
-                parent = inst
-                if sid == "HL" and len(els) > 2:
-                    parent = self.hl.get(els[2], inst) if els[2] else inst
-                    if len(els) > 1:
+            if pops or pushes:
+                stack = self.stack
+                if pops:
+                    del stack[-pops:]
+                inst = stack[-1][1]
+                for loop_node in pushes:
+                    new = Loop(loop_node.id, loop_node.name)
+                    parent = inst
+                    if sid == "HL" and len(els) > 2:
+                        # HL loops hang under the level HL02 names (document order is kept by index)
+                        if els[2]:
+                            parent = self.hl.get(els[2], inst)
                         self.hl[els[1]] = new
-                parent.children.append(new)
-                stack.append((loop_node, new))
-                inst = new
-            inst.children.append(tok)
+                    parent.children.append(new)
+                    stack.append((loop_node, new))
+                    inst = new
+                self.cur = inst.children
+            self.cur.append(tok)
             self.state = target
             return
-        loop_id = self.stack[-1][0].id if self.stack[-1][0] is not None else None
-        self.stack[-1][1].children.append(Unexpected(tok))
+        loop_id = self.stack[-1][0].id
+        self.cur.append(Unexpected(tok))
         self.unexpected += 1
         w = self.where
         self.findings.append(
@@ -104,6 +105,9 @@ class _Body:
                 Location(w.source, w.interchange, w.group, w.transaction, tok[1], tok[3], tok[2], sid, loop_id),
             )
         )
+
+
+_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 
 
 class Reader:
@@ -168,6 +172,14 @@ class Reader:
         for tok in tokenizer:
             sid = tok[0][0]
             if state == "TRANSACTION":
+                if sid not in _ENVELOPE:
+                    body = txn[2]
+                    if body is not None:
+                        body.feed(tok)
+                    else:
+                        txn[1].append(tok)
+                        self._maybe_select(txn, tok, inter, group)
+                    continue
                 if sid == "SE":
                     if txn[2] is None:
                         yield self._close_buffered(txn, tok, inter, group, keep)
@@ -176,7 +188,7 @@ class Reader:
                         yield close_txn(tok)
                     state = "GROUP"
                     continue
-                if sid in ("ST", "GE", "IEA", "GS", "ISA"):
+                else:
                     if txn[2] is None:
                         yield self._close_buffered(txn, None, inter, group, keep)
                         txn = None
@@ -184,14 +196,6 @@ class Reader:
                         yield close_txn(None)
                     state = "GROUP"
                     # fall through to handle the envelope segment
-                else:
-                    body = txn[2]
-                    if body is not None:
-                        body.feed(tok)
-                    else:
-                        txn[1].append(tok)
-                        self._maybe_select(txn, tok, inter, group)
-                    continue
             if sid == "ISA":
                 if state != "OUT":
                     self._finding("error", "missing_iea", "interchange has no IEA trailer", self._loc(tok, inter))
@@ -249,14 +253,14 @@ class Reader:
                 f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced",
                 where,
             )
-            body = _Body(None, where, inter.delimiters.component)
+            body = _Body(None, where, inter.delimiters.component, rep=inter.delimiters.repetition)
             body.feed(st)
             return [st, [], body, entries, version, matched]
         if len(entries) == 1:
             e = entries[0]
             if not matched:
                 self._finding("warning", "version_mismatch", f"version {version!r} is not a label of {e.guide}; reading it as {e.guide}", where)
-            body = _Body(e.table(), where, inter.delimiters.component)
+            body = _Body(e.table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
             body.feed(st)
             return [st, [], body, entries, version, matched]
         return [st, [st], None, entries, version, matched]
@@ -280,7 +284,7 @@ class Reader:
             where = self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None)
             if not matched:
                 self._finding("warning", "version_mismatch", f"version {version!r} is not a label of {chosen[0].guide}", where)
-            body = _Body(chosen[0].table(), where, inter.delimiters.component)
+            body = _Body(chosen[0].table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
             for b in buffered:
                 body.feed(b)
             txn[1] = []
@@ -291,7 +295,7 @@ class Reader:
         where = self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None)
         best = None
         for e in entries:
-            body = _Body(e.table(), where, inter.delimiters.component)
+            body = _Body(e.table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
             for b in buffered:
                 body.feed(b)
             if best is None or body.unexpected < best.unexpected:

@@ -21,21 +21,17 @@ Place = tuple  # (target: SegmentNode, pops: int, pushes: tuple[LoopNode, ...], 
 
 
 class PlacementTable:
-    __slots__ = ("guide", "nodes", "_table", "start")
+    __slots__ = ("guide", "nodes", "start")
 
     def __init__(self, guide: Guide):
         self.guide = guide
         self.nodes: list[SegmentNode] = list(guide.segments())
-        self._table: dict[int, dict[str, tuple[Place, ...]]] = {}
         self.start: SegmentNode = guide.root.children[0]  # ST
 
     def places(self, state: SegmentNode, sid: str) -> tuple[Place, ...]:
-        row = self._table.get(id(state))
-        if row is None:
-            row = self._table[id(state)] = {}
-        found = row.get(sid)
+        found = state.places.get(sid)
         if found is None:
-            found = row[sid] = tuple(_compute(state, sid))
+            found = state.places[sid] = tuple(_compute(state, sid))
         return found
 
 
@@ -59,6 +55,16 @@ def _compute(state: SegmentNode, sid: str) -> list[Place]:
                     out.append((child, level, (), child.keys))
             else:
                 _enter(child, sid, level, out)
+        if level == 0:
+            # Positions sharing the TR3 position number of the current one (the
+            # REFs at 2300/1800, the DTPs at 1350 ...) may come in any order.
+            siblings = loop.children
+            first = state.index
+            while first > 1 and isinstance(siblings[first - 1], SegmentNode) and siblings[first - 1].pos == state.pos:
+                first -= 1
+            for child in siblings[first : state.index]:
+                if child.id == sid:
+                    out.append((child, 0, (), child.keys))
         if loop.parent is not None:
             _enter(loop, sid, level + 1, out)
         start = loop.index + 1
