@@ -13,6 +13,7 @@ streams transaction sets one at a time for files that do not fit in memory.
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -324,8 +325,17 @@ class Reader:
         return Context(inter, group, t)
 
     def parse(self) -> Document:
-        for _ in self.transactions(keep=True):
-            pass
+        # The tree holds every segment and has no reference cycles; letting the
+        # cyclic GC rescan it while it grows costs ~40% of the parse time.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            for _ in self.transactions(keep=True):
+                pass
+        finally:
+            if paused:
+                gc.enable()
         return self.document
 
 
