@@ -181,3 +181,14 @@ def test_segments_sharing_a_position_may_come_in_any_order():
         assert not doc.errors, [str(f) for f in doc.errors]
         clm = next(_only_txn(doc).body.loops("2300"))
         assert sorted(s[0][1] for s in clm.own_segments("REF")) == ["9F", "G1"]
+
+
+def test_a_forced_guide_reads_sets_whatever_their_version_says():
+    from x12engine.grammar import guide_files
+
+    p837d = next(p for p in guide_files() if p.name == "837d.x12g")
+    doc = parse(_with_body(PROF_BODY).encode(), guide=p837d)
+    t = _only_txn(doc)
+    assert t.guide == "005010X224A2"
+    # SV1 is professional, so the dental guide has no place for it
+    assert [f.location.segment_id for f in doc.errors] == ["SV1"]  # dental lines are SV3; DTP*472 exists in 837D 2400

@@ -1,9 +1,10 @@
 """Place every segment of X12 files with one grammar and list what does not fit.
 
-    python tools/check_grammar.py grammars/837p.x12g FILE.x12 [FILE...]
+    python tools/check_grammar.py grammars/837p.x12g FILE.x12 [FILE...] [--tree]
 
-Only transaction sets whose ST01 is the grammar's are read. Exit status 1 when
-any segment could not be placed. For grammar authors; users run `x12 validate`.
+Sets whose ST01 is the grammar's are read with it whatever their version says.
+Exit status 1 when any segment could not be placed. For grammar authors; users
+run `x12 parse --strict`.
 """
 from __future__ import annotations
 
@@ -12,56 +13,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from x12engine.errors import Location, X12Error  # noqa: E402
-from x12engine.grammar import load_guide  # noqa: E402
-from x12engine.parser import _Body  # noqa: E402
-from x12engine.placement import PlacementTable  # noqa: E402
-from x12engine.tokenizer import Tokenizer  # noqa: E402
+from x12engine import X12Error, parse  # noqa: E402
 from x12engine.tree import Loop  # noqa: E402
 
 
-def _outline(loop: Loop, depth: int = 0, out: list | None = None) -> list:
-    out = [] if out is None else out
+def _outline(loop: Loop, depth: int = 0) -> list[str]:
+    out = []
     for c in loop.children:
         if type(c) is Loop:
             out.append("  " * depth + c.id)
-            _outline(c, depth + 1, out)
+            out.extend(_outline(c, depth + 1))
     return out
 
 
 def check(grammar: Path, files: list[Path], show_tree: bool = False) -> int:
-    table = PlacementTable(load_guide(grammar))
-    st01 = table.guide.transaction
     bad = 0
     for f in files:
-        tz = Tokenizer(f)
-        body = None
-        sets = placed = 0
         try:
-            for tok in tz:
-                sid = tok[0][0]
-                if sid == "ST":
-                    body = _Body(table, Location(source=str(f)), tz.delimiters.component) if tok[0][1] == st01 else None
-                    if body:
-                        sets += 1
-                        body.feed(tok)
-                elif body is not None:
-                    body.feed(tok)
-                    if sid == "SE":
-                        for finding in body.findings:
-                            print(f"  {finding}")
-                        bad += len(body.findings)
-                        placed += 1
-                        if show_tree:
-                            print("\n".join("  " + line for line in _outline(body.root)))
-                        body = None
+            doc = parse(f, guide=grammar)
         except X12Error as exc:
             print(f"{f}: {exc}")
             bad += 1
             continue
-        print(f"{f}: {sets} transaction set(s) with ST01={st01}")
+        sets = [t for _, _, t in doc.transactions() if t.guide is not None and t.set_id == doc_st01(grammar)]
+        for t in sets:
+            for finding in t.findings:
+                print(f"  {finding}")
+                bad += 1
+            if show_tree:
+                print("\n".join("  " + line for line in _outline(t.body)))
+        print(f"{f}: {len(sets)} transaction set(s) read with {grammar.name}")
     print(f"{bad} segment(s) not placed")
     return 1 if bad else 0
+
+
+def doc_st01(grammar: Path) -> str:
+    from x12engine.registry import entry_for
+
+    return entry_for(grammar).transaction
 
 
 if __name__ == "__main__":

@@ -67,10 +67,6 @@ class X12SyntaxError(X12Error):
     """The bytes are not X12: no ISA, bad delimiters, truncated interchange, garbage."""
 
 
-class X12StructureError(X12Error):
-    """The segments are X12 but the transaction cannot be placed (no grammar fits, envelope broken)."""
-
-
 class GrammarError(X12Error):
     """A grammar file is malformed or inconsistent."""
 

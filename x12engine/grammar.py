@@ -97,24 +97,6 @@ class SegmentNode:
     index: int = 0
     places: dict = field(default_factory=dict)  # placement memo, filled by placement.PlacementTable
 
-    @property
-    def path(self) -> str:
-        return f"{self.parent.id if self.parent else ''}/{self.id}@{self.pos}"
-
-    def key_matches(self, elements: list[str], component_sep: str | None) -> bool:
-        for element, component, codes in self.keys:
-            if element >= len(elements):
-                return False
-            value = elements[element]
-            if component is not None:
-                parts = value.split(component_sep) if component_sep else [value]
-                value = parts[component - 1] if component - 1 < len(parts) else ""
-            elif component_sep and component_sep in value:
-                value = value.split(component_sep, 1)[0]
-            if value not in codes:
-                return False
-        return True
-
 
 @dataclass(slots=True, eq=False)
 class LoopNode:
@@ -125,13 +107,6 @@ class LoopNode:
     children: list["LoopNode | SegmentNode"] = field(default_factory=list)
     parent: "LoopNode | None" = None
     index: int = 0
-
-    @property
-    def trigger(self) -> SegmentNode:
-        first = self.children[0]
-        while isinstance(first, LoopNode):
-            first = first.children[0]
-        return first
 
     def walk(self) -> Iterator["LoopNode | SegmentNode"]:
         for child in self.children:
@@ -150,12 +125,6 @@ class Guide:
     root: LoopNode
     source_file: str
     provenance: str | None = None
-
-    @property
-    def key(self) -> str:
-        if self.select:
-            return f"{self.transaction}/{self.guide}/{'|'.join(sorted(self.select[3]))}"
-        return f"{self.transaction}/{self.guide}"
 
     def segments(self) -> Iterator[SegmentNode]:
         for node in self.root.walk():
@@ -186,6 +155,17 @@ def _unquote(tok: Token | str) -> str:
     if len(s) >= 2 and s[0] == '"' and s[-1] == '"':
         return s[1:-1].replace('\\"', '"')
     return s
+
+
+def value_at(elements: list[str], element: int, component: int | None, comp_sep: str, rep_sep: str | None = None) -> str:
+    """The value a key or select rule looks at: element N (component M) of the first repetition."""
+    v = elements[element] if element < len(elements) else ""
+    if rep_sep and rep_sep in v:
+        v = v.split(rep_sep, 1)[0]
+    if component is not None:
+        parts = v.split(comp_sep)
+        v = parts[component - 1] if component <= len(parts) else ""
+    return v
 
 
 def split_ref(ref: str) -> tuple[str, int, int | None]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from . import registry
 from .errors import Finding, Location
+from .grammar import value_at
 from .placement import PlacementTable
 from .tokenizer import Delimiters, Source, Tokenizer, source_name
 from .tree import Document, Group, Interchange, Loop, Transaction, Unexpected
@@ -38,16 +40,16 @@ class _Body:
 
     __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur")
 
-    def __init__(self, table: PlacementTable | None, where: Location, comp: str, name: str = "", rep: str | None = None):
+    def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters):
         self.table = table
-        self.root = Loop("ST_LOOP", name)
+        self.root = Loop("ST_LOOP", table.guide.root.name if table else "")
         self.stack: list = [(table.guide.root if table else None, self.root)]
         self.state = table.start if table else None
         self.hl: dict[str, Loop] = {}
         self.findings: list[Finding] = []
         self.where = where
-        self.comp = comp
-        self.rep = rep
+        self.comp = delimiters.component
+        self.rep = delimiters.repetition
         self.unexpected = 0
         self.cur = self.root.children  # children of the innermost open loop
 
@@ -65,11 +67,9 @@ class _Body:
             if keys:
                 ok = True
                 for ei, ci, codes in keys:
-                    v = els[ei] if ei < len(els) else ""
-                    if ci is not None:
-                        parts = v.split(self.comp)
-                        v = parts[ci - 1] if ci <= len(parts) else ""
-                    if v not in codes and not (self.rep and self.rep in v and v.split(self.rep, 1)[0] in codes):
+                    if ci is None and ei < len(els) and els[ei] in codes:
+                        continue
+                    if value_at(els, ei, ci, self.comp, self.rep) not in codes:
                         ok = False
                         break
                 if not ok:
@@ -111,11 +111,69 @@ class _Body:
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 
 
+class _OpenSet:
+    """A transaction set being read: its body machine, or, while several guides
+    could read it, the buffered segments until a select rule or the trial decides."""
+
+    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body")
+
+    def __init__(self, reader, st, where, inter, group, entries, version, matched):
+        self.reader = reader
+        self.st = st
+        self.where = where
+        self.inter = inter
+        self.group = group
+        self.entries = entries
+        self.version = version
+        self.matched = matched
+        self.buffered: list[tuple] = [st]
+        self.body: _Body | None = None
+
+    def start(self, entry) -> None:
+        if entry is not None and not self.matched:
+            self.reader._finding(
+                "warning", "version_mismatch", f"version {self.version!r} is not a label of {entry.guide}; reading it as {entry.guide}", self.where
+            )
+        self.body = self._read_with(entry)
+        self.buffered = []
+
+    def _read_with(self, entry) -> _Body:
+        body = _Body(entry.table() if entry is not None else None, self.where, self.inter.delimiters)
+        for tok in self.buffered:
+            body.feed(tok)
+        return body
+
+    def feed(self, tok: tuple) -> None:
+        if self.body is not None:
+            self.body.feed(tok)
+            return
+        self.buffered.append(tok)
+        d = self.inter.delimiters
+        chosen = [
+            e for e in self.entries
+            if e.select and e.select[0] == tok[0][0] and value_at(tok[0], e.select[1], e.select[2], d.component, d.repetition) in e.select[3]
+        ]
+        if len(chosen) == 1:
+            self.start(chosen[0])
+
+    def finish(self) -> _Body:
+        """The body machine; when no rule picked a guide, the best fit by unplaced segments."""
+        if self.body is None:
+            self.body = min((self._read_with(e) for e in self.entries), key=lambda b: b.unexpected)
+            g = self.body.table.guide
+            self.reader._finding(
+                "warning", "guide_by_fit", f"version {self.version!r} does not pick one guide; read as {g.guide} ({g.name}), the best fit", self.where
+            )
+        return self.body
+
+
 class Reader:
     """Reads one X12 stream; ``parse()`` for a document, ``transactions()`` to stream."""
 
-    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int | None = None):
+    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int | None = None, guide: "str | Path | None" = None):
         self.name = name if name is not None else source_name(source)
+        # guide: a .x12g file that reads every set with its ST01, whatever the version says
+        self.forced = registry.entry_for(Path(guide)) if guide is not None else None
         kw = {"chunk_size": chunk_size} if chunk_size else {}
         self.tokenizer = Tokenizer(source, name=self.name, **kw)
         self.findings: list[Finding] = []
@@ -137,66 +195,29 @@ class Reader:
     def _finding(self, severity: str, code: str, message: str, where: Location) -> None:
         self.findings.append(Finding(severity, code, message, where))
 
-    def _choose(self, st: tuple, group: Group, inter: Interchange):
-        """Return (entries, version_matched) for this ST."""
-        els = st[0]
-        st01 = els[1] if len(els) > 1 else ""
-        version = els[3] if len(els) > 3 and els[3] else group.version
-        return registry.candidates(st01, version), version
-
     # -- the envelope machine ------------------------------------------------
     def transactions(self, keep: bool = False) -> Iterator[Context]:
         """Stream transaction sets; with ``keep`` they also stay in ``self.document``."""
         inter: Interchange | None = None
         group: Group | None = None
-        txn: list | None = None  # [ST token, buffered tokens, body machine or None, entries]
+        open_set: _OpenSet | None = None
         state = "OUT"
         doc = self.document
         tokenizer = self.tokenizer
-
-        def close_txn(se: tuple | None) -> Context:
-            nonlocal txn
-            st, body = txn[0], txn[2]
-            if se is not None:
-                body.feed(se)
-            if se is None:
-                self._finding("error", "missing_se", "transaction set has no SE trailer", self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None))
-            self.findings.extend(body.findings)
-            guide = body.table.guide if body.table else None
-            t = Transaction(st, body.root, guide.guide if guide else None, guide.name if guide else None, se)
-            t.findings = body.findings
-            if keep:
-                group.transactions.append(t)
-            txn = None
-            return Context(inter, group, t)
 
         for tok in tokenizer:
             sid = tok[0][0]
             if state == "TRANSACTION":
                 if sid not in _ENVELOPE:
-                    body = txn[2]
-                    if body is not None:
-                        body.feed(tok)
-                    else:
-                        txn[1].append(tok)
-                        self._maybe_select(txn, tok, inter, group)
+                    open_set.feed(tok)
                     continue
-                if sid == "SE":
-                    if txn[2] is None:
-                        yield self._close_buffered(txn, tok, inter, group, keep)
-                        txn = None
-                    else:
-                        yield close_txn(tok)
-                    state = "GROUP"
+                trailer = tok if sid == "SE" else None
+                yield self._close(open_set, trailer, keep)
+                open_set = None
+                state = "GROUP"
+                if trailer is not None:
                     continue
-                else:
-                    if txn[2] is None:
-                        yield self._close_buffered(txn, None, inter, group, keep)
-                        txn = None
-                    else:
-                        yield close_txn(None)
-                    state = "GROUP"
-                    # fall through to handle the envelope segment
+                # any other envelope segment ends the set and is handled below
             if sid == "ISA":
                 if state != "OUT":
                     self._finding("error", "missing_iea", "interchange has no IEA trailer", self._loc(tok, inter))
@@ -229,100 +250,48 @@ class Reader:
                     self._finding("error", "missing_gs", "transaction set outside a functional group", self._loc(tok, inter))
                     group = Group((["GS"], None, None, None))
                     inter.groups.append(group)
-                entries, version = self._choose(tok, group, inter)
-                txn = self._open_txn(tok, entries, version, inter, group)
+                open_set = self._open(tok, inter, group)
                 state = "TRANSACTION"
             else:
                 container = group if state == "GROUP" else inter
                 container.unexpected.append(Unexpected(tok, f"{sid} outside a transaction set"))
                 self._finding("error", "unexpected_segment", f"segment {sid} outside a transaction set", self._loc(tok, inter, group))
-        if state == "TRANSACTION" and txn is not None:
-            yield self._close_buffered(txn, None, inter, group, keep) if txn[2] is None else close_txn(None)
+        if open_set is not None:
+            yield self._close(open_set, None, keep)
         self.findings[:0] = tokenizer.findings
         doc.findings = self.findings
 
     # -- guide choice ------------------------------------------------------------
-    def _open_txn(self, st: tuple, found, version: str, inter: Interchange, group: Group) -> list:
-        entries, matched = found
-        ctl = st[0][2] if len(st[0]) > 2 else None
-        where = self._loc(st, inter, group, ctl)
+    def _open(self, st: tuple, inter: Interchange, group: Group) -> "_OpenSet":
+        els = st[0]
+        st01 = els[1] if len(els) > 1 else ""
+        version = els[3] if len(els) > 3 and els[3] else group.version
+        if self.forced is not None and self.forced.transaction == st01:
+            entries, matched = [self.forced], True
+        else:
+            entries, matched = registry.candidates(st01, version)
+        where = self._loc(st, inter, group, els[2] if len(els) > 2 else None)
+        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched)
         if not entries:
-            st01 = st[0][1] if len(st[0]) > 1 else ""
-            self._finding(
-                "error",
-                "no_grammar",
-                f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced",
-                where,
-            )
-            body = _Body(None, where, inter.delimiters.component, rep=inter.delimiters.repetition)
-            body.feed(st)
-            return [st, [], body, entries, version, matched]
-        if len(entries) == 1:
-            e = entries[0]
-            if not matched:
-                self._finding("warning", "version_mismatch", f"version {version!r} is not a label of {e.guide}; reading it as {e.guide}", where)
-            body = _Body(e.table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
-            body.feed(st)
-            return [st, [], body, entries, version, matched]
-        return [st, [st], None, entries, version, matched]
+            self._finding("error", "no_grammar", f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced", where)
+            open_set.start(None)
+        elif len(entries) == 1:
+            open_set.start(entries[0])
+        return open_set
 
-    def _maybe_select(self, txn: list, tok: tuple, inter: Interchange, group: Group) -> None:
-        st, buffered, _, entries, version, matched = txn
-        sel = [e for e in entries if e.select and e.select[0] == tok[0][0]]
-        if not sel:
-            return
-        els = tok[0]
-        chosen = []
-        for e in sel:
-            _, ei, ci, codes = e.select
-            v = els[ei] if ei < len(els) else ""
-            if ci is not None:
-                parts = v.split(inter.delimiters.component)
-                v = parts[ci - 1] if ci <= len(parts) else ""
-            if v in codes:
-                chosen.append(e)
-        if len(chosen) == 1:
-            where = self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None)
-            if not matched:
-                self._finding("warning", "version_mismatch", f"version {version!r} is not a label of {chosen[0].guide}", where)
-            body = _Body(chosen[0].table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
-            for b in buffered:
-                body.feed(b)
-            txn[1] = []
-            txn[2] = body
-
-    def _decide(self, st, buffered, entries, version, matched, inter, group) -> _Body:
-        """Several guides could read this set: read it with each, keep the best fit."""
-        where = self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None)
-        best = None
-        for e in entries:
-            body = _Body(e.table(), where, inter.delimiters.component, rep=inter.delimiters.repetition)
-            for b in buffered:
-                body.feed(b)
-            if best is None or body.unexpected < best.unexpected:
-                best = body
-        self._finding(
-            "warning",
-            "guide_by_fit",
-            f"version {version!r} does not pick one guide; read as {best.table.guide.guide} ({best.table.guide.name}), the best fit",
-            where,
-        )
-        return best
-
-    def _close_buffered(self, txn: list, se: tuple | None, inter: Interchange, group: Group, keep: bool) -> Context:
-        st, buffered, body, entries, version, matched = txn
-        if se is not None and (not buffered or buffered[-1] is not se):
-            buffered.append(se)
-        body = self._decide(st, buffered, entries, version, matched, inter, group)
+    def _close(self, open_set: "_OpenSet", se: tuple | None, keep: bool) -> Context:
+        if se is not None:
+            open_set.feed(se)
+        body = open_set.finish()
         if se is None:
-            self._finding("error", "missing_se", "transaction set has no SE trailer", self._loc(st, inter, group, st[0][2] if len(st[0]) > 2 else None))
+            self._finding("error", "missing_se", "transaction set has no SE trailer", open_set.where)
         self.findings.extend(body.findings)
-        guide = body.table.guide
-        t = Transaction(st, body.root, guide.guide, guide.name, se)
+        guide = body.table.guide if body.table else None
+        t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se)
         t.findings = body.findings
         if keep:
-            group.transactions.append(t)
-        return Context(inter, group, t)
+            open_set.group.transactions.append(t)
+        return Context(open_set.inter, open_set.group, t)
 
     def parse(self) -> Document:
         # The tree holds every segment and has no reference cycles; letting the
@@ -339,9 +308,9 @@ class Reader:
         return self.document
 
 
-def parse(source: Source, *, name: str | None = None) -> Document:
+def parse(source: Source, *, name: str | None = None, guide: "str | Path | None" = None) -> Document:
     """Parse a whole X12 stream into a :class:`Document` (every interchange, group, set)."""
-    return Reader(source, name=name).parse()
+    return Reader(source, name=name, guide=guide).parse()
 
 
 def iter_transactions(source: Source, *, name: str | None = None) -> Iterator[Context]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .errors import GrammarError, Location
 from .grammar import Guide, guide_files, load_guide_cached, split_ref
 from .placement import PlacementTable
 
@@ -60,6 +61,14 @@ def _scan(path: Path) -> GuideEntry | None:
     return GuideEntry(path, st01, guide, frozenset(versions), select)
 
 
+def entry_for(path: Path) -> GuideEntry:
+    """The entry of one grammar file, registered or not (grammar authors test with it)."""
+    entry = _scan(path)
+    if entry is None:
+        raise GrammarError("not a guide file: no 'transaction' and 'guide' lines", Location(source=str(path)))
+    return entry
+
+
 @cache
 def entries() -> tuple[GuideEntry, ...]:
     return tuple(e for e in (_scan(p) for p in guide_files()) if e is not None)
@@ -83,7 +92,3 @@ def candidates(st01: str, version: str | None) -> tuple[list[GuideEntry], bool]:
         if fam:
             return fam, False
     return same_set, False
-
-
-def supported() -> list[tuple[str, str]]:
-    return sorted((e.transaction, e.guide) for e in entries())
