@@ -201,3 +201,13 @@ def test_mangled_interchanges_only_raise_the_typed_error(prefix, cut, junk):
         list(Tokenizer(data))
     except X12SyntaxError:
         pass
+
+
+def test_writer_refuses_values_holding_a_delimiter_and_names_the_element():
+    from x12engine import BuildError
+
+    with pytest.raises(BuildError) as exc:
+        write_segments([["NM1", "IL", "1", "DOE*SECRET"]], Delimiters())
+    assert exc.value.location.element == "NM103" and "SECRET" not in str(exc.value)
+    with pytest.raises(BuildError):
+        write_segments([["NM1", "IL", "A~B"]], Delimiters())

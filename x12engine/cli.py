@@ -32,13 +32,20 @@ def _run(fn):
         raise _Fail(f"{type(exc).__name__}: {exc}") from None
 
 
+def _write_atomic(out: Path, data: bytes) -> None:
+    """Temp file + rename: an interrupted run never leaves half an output."""
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+
+
 def _emit(text: str, out: Path | None) -> None:
+    data = text.encode("utf-8", "surrogateescape")
     if out is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
-        tmp.replace(out)
+        _write_atomic(out, data)
 
 
 def _report(findings, quiet: bool) -> None:
@@ -130,13 +137,7 @@ def build(file: Path, out: Path | None, element, component, repetition, segment_
             )
         return write_document(doc, delimiters=chosen, newline=newline)
 
-    text = _run(go)
-    if out is None:
-        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-    else:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
-        tmp.replace(out)
+    _emit(_run(go), out)
 
 
 def _unescape(s: str) -> str:

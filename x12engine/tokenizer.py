@@ -184,7 +184,6 @@ class Tokenizer:
         base_offset = 0  # byte offset of buf[0]
         line = 1  # line of buf[0]
         seeking = True
-        in_interchange = False
         ascii_buf = True
         index = self.segments
         valid_ids: set[str] = set()
@@ -239,7 +238,6 @@ class Tokenizer:
                         break
                     delims = self.delimiters = found
                     seeking = False
-                    in_interchange = True
                     self.interchanges += 1
                     continue
                 # ---- IN: split complete segments --------------------------------
@@ -320,7 +318,6 @@ class Tokenizer:
                     base_offset = off
                     buf = remaining
                     seeking = True
-                    in_interchange = False
                     continue
                 buf = rest
                 base_offset = off
@@ -328,7 +325,7 @@ class Tokenizer:
                     break
             if eof:
                 break
-        if in_interchange:
+        if not seeking:  # inside an interchange when the input ran out
             raise X12SyntaxError(
                 "truncated interchange: end of input before IEA",
                 self._where(index, base_offset, line),

@@ -51,26 +51,26 @@ def isa_elements(els: list[str], d: Delimiters) -> list[str]:
     return out
 
 
-def segment_text(els: list[str], src: Delimiters, dst: Delimiters, location: Location | None = None) -> str:
+def segment_text(els: list[str], src: Delimiters, dst: Delimiters, interchange: str | None = None, index: int | None = None) -> str:
+    """One segment's text; ``interchange``/``index`` only go into an error's location."""
     sid = els[0]
     if sid == "ISA":
         return dst.element.join(isa_elements(els, dst)) + dst.segment
     if src == dst:
-        for n, v in enumerate(els[1:], 1):
-            if dst.segment in v or dst.element in v:
-                _check_plain(v, dst, lambda n=n: _where(location, sid, n))
-        return dst.element.join(els) + dst.segment
+        text = dst.element.join(els)
+        # one scan per segment; find the offending element only when there is one
+        if dst.segment in text or text.count(dst.element) != len(els) - 1:
+            for n, v in enumerate(els[1:], 1):
+                _check_plain(v, dst, lambda n=n: _where(interchange, index, sid, n))
+        return text + dst.segment
     parts = [sid]
     for n, v in enumerate(els[1:], 1):
-        parts.append(_translate(v, src, dst, lambda n=n: _where(location, sid, n)))
+        parts.append(_translate(v, src, dst, lambda n=n: _where(interchange, index, sid, n)))
     return dst.element.join(parts) + dst.segment
 
 
-def _where(location: Location | None, sid: str, n: int) -> Location:
-    loc = Location(**(location.to_dict() if location else {}))
-    loc.segment_id = sid
-    loc.element = f"{sid}{n:02d}"
-    return loc
+def _where(interchange: str | None, index: int | None, sid: str, n: int) -> Location:
+    return Location(interchange=interchange, segment_index=index, segment_id=sid, element=f"{sid}{n:02d}")
 
 
 def iter_interchange_text(inter: Interchange, delimiters: Delimiters | None = None, newline: bool = False) -> Iterator[str]:
@@ -78,9 +78,9 @@ def iter_interchange_text(inter: Interchange, delimiters: Delimiters | None = No
     dst = delimiters or src
     dst.check()
     nl = "\n" if newline and dst.segment != "\n" else ""
+    ctl = inter.control_number
     for tok in inter.segments():
-        loc = Location(interchange=inter.control_number, segment_index=tok[1])
-        yield segment_text(tok[0], src, dst, loc) + nl
+        yield segment_text(tok[0], src, dst, ctl, tok[1]) + nl
 
 
 def write_document(doc: Document, out: IO[str] | None = None, *, delimiters: Delimiters | None = None, newline: bool = False) -> str | None:
