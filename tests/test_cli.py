@@ -87,3 +87,12 @@ def test_strict_exits_1_on_unplaced_segments(runner, tmp_path):
     f.write_text(text)
     res = runner.invoke(main, ["parse", str(f), "--strict", "--quiet"])
     assert res.exit_code == 1
+
+
+def test_grammars_command_reports_a_broken_file_with_its_line(runner, tmp_path):
+    ok = runner.invoke(main, ["grammars"])
+    assert ok.exit_code == 0 and "837 005010X222A1" in ok.output
+    bad = tmp_path / "bad.x12g"
+    bad.write_text('transaction 837 "x"\nguide X\nsegment ST @0050 R 1\nsegment QQQ @0100 R 1\n')
+    res = runner.invoke(main, ["grammars", str(bad)])
+    assert res.exit_code == 1 and "QQQ is not in the dictionary" in res.output

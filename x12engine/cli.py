@@ -140,6 +140,18 @@ def build(file: Path, out: Path | None, element, component, repetition, segment_
     _emit(_run(go), out)
 
 
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def grammars(files: tuple[Path, ...]) -> None:
+    """Load the dictionary and guide FILES (default: every bundled guide) and summarise them.
+
+    Exit status 1 when any grammar file has an error; each error names the file and line.
+    """
+    from .grammar import main as check
+
+    sys.exit(check([str(f) for f in files]))
+
+
 def _unescape(s: str) -> str:
     return s.encode("utf-8").decode("unicode_escape") if "\\" in s else s
 

@@ -477,10 +477,10 @@ def load_guide_cached(path: Path) -> Guide:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m x12engine.grammar FILE...``: check grammar files and print a summary."""
+    """``x12 grammars [FILE...]``: check grammar files and print a summary."""
     import sys
 
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv) if argv is not None else sys.argv[1:]
     status = 0
     try:
         d = load_dictionary()
@@ -499,6 +499,3 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
     return status
 
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
