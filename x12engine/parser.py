@@ -209,7 +209,7 @@ class Reader:
             sid = tok[0][0]
             if state == "TRANSACTION":
                 if sid not in _ENVELOPE:
-                    open_set.feed(tok)
+                    feed(tok)
                     continue
                 trailer = tok if sid == "SE" else None
                 yield self._close(open_set, trailer, keep)
@@ -251,6 +251,8 @@ class Reader:
                     group = Group((["GS"], None, None, None))
                     inter.groups.append(group)
                 open_set = self._open(tok, inter, group)
+                # straight to the body machine when the guide is known (one call per segment)
+                feed = open_set.body.feed if open_set.body is not None else open_set.feed
                 state = "TRANSACTION"
             else:
                 container = group if state == "GROUP" else inter
