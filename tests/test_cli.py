@@ -27,7 +27,7 @@ def test_help_for_every_command(runner):
 def test_parse_then_build_gives_the_same_segments(runner, tmp_path):
     src = FIXTURES / "837p-claims.x12"
     tree = tmp_path / "t.json"
-    res = runner.invoke(main, ["parse", str(src), "--out", str(tree)])
+    res = runner.invoke(main, ["parse", str(src), "--shape", "tree", "--out", str(tree)])
     assert res.exit_code == 0, res.output
     data = json.loads(tree.read_text())
     assert data["interchanges"][0]["groups"][0]["transactions"][0]["guide"] == "005010X222A1"
@@ -39,7 +39,7 @@ def test_parse_then_build_gives_the_same_segments(runner, tmp_path):
 
 def test_build_with_other_delimiters(runner, tmp_path):
     tree = tmp_path / "t.json"
-    runner.invoke(main, ["parse", str(FIXTURES / "270-inquiry.x12"), "--out", str(tree)])
+    runner.invoke(main, ["parse", str(FIXTURES / "270-inquiry.x12"), "--shape", "tree", "--out", str(tree)])
     out = tmp_path / "o.x12"
     res = runner.invoke(main, ["build", str(tree), "--element", "|", "--segment", "\\n", "--out", str(out)])
     assert res.exit_code == 0, res.output
@@ -68,9 +68,16 @@ def test_bad_input_is_one_line_and_exit_2(runner, tmp_path):
 
 def test_bad_tree_json_is_exit_2(runner, tmp_path):
     bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "x12engine-tree/1", "nope": 1}')
+    res = runner.invoke(main, ["build", str(bad)])
+    assert res.exit_code == 2 and "x12: error:" in res.output
+
+
+def test_json_that_fits_no_model_names_the_field(runner, tmp_path):
+    bad = tmp_path / "bad.json"
     bad.write_text('{"nope": 1}')
     res = runner.invoke(main, ["build", str(bad)])
-    assert res.exit_code == 2 and "not an x12engine tree" in res.output
+    assert res.exit_code == 2 and "nope" in res.output and "Traceback" not in res.output
 
 
 def test_one_bad_file_does_not_stop_the_others(runner, tmp_path):

@@ -1,7 +1,9 @@
 """x12engine: an ASC X12 5010 health-care EDI translation engine.
 
 Data flows one way: bytes → tokens (:mod:`.tokenizer`) → loop tree (:mod:`.parser`)
-→ JSON, and back through :mod:`.tree` and :mod:`.writer`.
+→ semantic JSON (:mod:`.mapread`, driven by ``maps/``), and back through
+:mod:`.mapbuild`, :mod:`.assemble` and :mod:`.writer`. :mod:`.convert` holds the
+one-call functions.
 """
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from .parser import Context, Reader, iter_transactions, parse
 from .tokenizer import Delimiters, Tokenizer, tokenize
 from .tree import Document, document_from_json, document_to_json
 from .writer import to_bytes, write_document
+from .assemble import EnvelopeSettings
+from .convert import iter_models, to_models, to_x12
+from .models import model_for, schema_for
 
 __all__ = [
-    "BuildError", "Context", "Delimiters", "Document", "Finding", "GrammarError", "Location", "Reader",
-    "Tokenizer", "X12Error", "X12SyntaxError", "document_from_json", "document_to_json",
-    "iter_transactions", "parse", "to_bytes", "tokenize", "write_document",
+    "BuildError", "Context", "Delimiters", "Document", "EnvelopeSettings", "Finding", "GrammarError", "Location",
+    "Reader", "Tokenizer", "X12Error", "X12SyntaxError", "document_from_json", "document_to_json",
+    "iter_models", "iter_transactions", "model_for", "parse", "schema_for", "to_bytes", "to_models", "to_x12",
+    "tokenize", "write_document",
 ]

@@ -48,11 +48,15 @@ def _emit(text: str, out: Path | None) -> None:
         _write_atomic(out, data)
 
 
-def _report(findings, quiet: bool) -> None:
+def _report(findings: list[dict], quiet: bool) -> None:
     if quiet:
         return
+    from .errors import Finding, Location
+
+    fields = set(Location.__slots__)
     for f in findings:
-        click.echo(str(f), err=True)
+        where = Location(**{k: v for k, v in f.items() if k in fields})
+        click.echo(str(Finding(f["severity"], f["code"], f["message"], where)), err=True)
 
 
 @click.group()
@@ -63,8 +67,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--shape", type=click.Choice(["tree"]), default="tree", show_default=True,
-              help="tree: the lossless loop tree as JSON.")
+@click.option("--shape", type=click.Choice(["model", "tree"]), default="model", show_default=True,
+              help="model: the semantic (PokitDok-shaped) JSON of each transaction set; tree: the lossless loop tree.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout (one FILE).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Write FILE.json for each FILE into this directory.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print findings on stderr.")
@@ -75,6 +79,7 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
     With several FILES give --out-dir. A file that cannot be read is reported
     and the rest still convert; the exit status is then 2.
     """
+    from .convert import to_models
     from .parser import parse as do_parse
     from .tree import document_to_json
 
@@ -85,25 +90,33 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
     failed = errors = 0
     for file in files:
         try:
-            doc = _run(lambda: do_parse(file))
+            if shape == "tree":
+                doc = _run(lambda: do_parse(file))
+                data = document_to_json(doc)
+                findings = [f.to_dict() for f in doc.findings]
+                n = sum(1 for _ in doc.transactions())
+            else:
+                data = _run(lambda: to_models(file, name=str(file)))
+                findings = data["findings"] + [f for t in data["transactions"] for f in t["findings"]]
+                n = len(data["transactions"])
         except _Fail as exc:
             if len(files) == 1:
                 raise
             exc.show()
             failed += 1
             continue
-        text = json.dumps(document_to_json(doc), indent=1, ensure_ascii=True) + "\n"
+        text = json.dumps(data, indent=1, ensure_ascii=True) + "\n"
+        n_errors = sum(1 for f in findings if f["severity"] == "error")
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             target = out_dir / (file.name + ".json")
             _emit(text, target)
             if not quiet:
-                n = sum(1 for _ in doc.transactions())
-                click.echo(f"{file} -> {target}: {n} transaction set(s), {len(doc.errors)} error(s)", err=True)
+                click.echo(f"{file} -> {target}: {n} transaction set(s), {n_errors} error(s)", err=True)
         else:
             _emit(text, out)
-        _report(doc.findings, quiet)
-        errors += len(doc.errors)
+        _report(findings, quiet)
+        errors += n_errors
     if failed:
         sys.exit(2)
     if strict and errors:
@@ -113,29 +126,93 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
-@click.option("--element", help="Element separator for the output (default: the tree's).")
+@click.option("--transaction", "-t", help="Map name (278-request) or transaction set (278) for bare JSON; detected when omitted.")
+@click.option("--sender", help="ISA06 interchange sender id (model JSON).")
+@click.option("--receiver", help="ISA08 interchange receiver id (model JSON; default: from the model, e.g. its trading partner).")
+@click.option("--sender-qualifier", default=None, help="ISA05 (default ZZ).")
+@click.option("--receiver-qualifier", default=None, help="ISA07 (default ZZ).")
+@click.option("--usage", type=click.Choice(["T", "P"]), default=None, help="ISA15 usage indicator (default T).")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999), default=None,
+              help="First interchange/group/transaction control number (default 1, or the model document's).")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
+              help="Envelope date/time (default: now); fixes the output for reproducible builds.")
+@click.option("--element", help="Element separator for the output.")
 @click.option("--component", help="Component separator for the output.")
 @click.option("--repetition", help="Repetition separator for the output.")
 @click.option("--segment", "segment_term", help="Segment terminator for the output.")
-@click.option("--newline/--no-newline", default=False, help="Write a newline after each segment terminator.")
-def build(file: Path, out: Path | None, element, component, repetition, segment_term, newline: bool) -> None:
-    """Turn FILE (JSON from `x12 parse --shape tree`) back into X12."""
-    from .tree import document_from_json
+@click.option("--newline/--no-newline", default=None, help="Write a newline after each segment terminator.")
+def build(file: Path, out: Path | None, transaction, sender, receiver, sender_qualifier, receiver_qualifier, usage,
+          control_number, when, element, component, repetition, segment_term, newline) -> None:
+    """Turn FILE into X12: semantic JSON (a PokitDok-shaped object, a list of them, or
+    `x12 parse` model output) or a loop tree from `x12 parse --shape tree`.
+
+    For semantic JSON the whole interchange is built: ISA/GS/ST … SE/GE/IEA with
+    computed counts and control numbers, HL numbering and every loop the data needs.
+    """
+    from .assemble import EnvelopeSettings
+    from .convert import to_x12
+    from .tree import TREE_FORMAT, document_from_json
     from .writer import write_document
+
+    def chosen(base: Delimiters) -> Delimiters | None:
+        if all(v is None for v in (element, component, repetition, segment_term)):
+            return None
+        return Delimiters(
+            element or base.element,
+            component or base.component,
+            repetition if repetition is not None else base.repetition,
+            _unescape(segment_term) if segment_term else base.segment,
+        )
 
     def go() -> str:
         data = json.loads(file.read_text(encoding="utf-8"))
-        doc = document_from_json(data)
-        chosen = None
-        if any(v is not None for v in (element, component, repetition, segment_term)):
+        if isinstance(data, dict) and data.get("format") == TREE_FORMAT:
+            doc = document_from_json(data)
             base = doc.interchanges[0].delimiters if doc.interchanges else Delimiters()
-            chosen = Delimiters(
-                element or base.element,
-                component or base.component,
-                repetition if repetition is not None else base.repetition,
-                _unescape(segment_term) if segment_term else base.segment,
-            )
-        return write_document(doc, delimiters=chosen, newline=newline)
+            return write_document(doc, delimiters=chosen(base), newline=bool(newline))
+        s = EnvelopeSettings()
+        if sender:
+            s.sender_id = sender
+        if receiver:
+            s.receiver_id = receiver
+        if sender_qualifier:
+            s.sender_qualifier = sender_qualifier
+        if receiver_qualifier:
+            s.receiver_qualifier = receiver_qualifier
+        if usage:
+            s.usage = usage
+        if control_number:
+            s.interchange_control_number = s.group_control_number = s.transaction_control_number = control_number
+        if when:
+            s.now = when
+        d = chosen(s.delimiters)
+        if d is not None:
+            s.delimiters = d
+        if newline is not None:
+            s.newline = newline
+        return to_x12(data, transaction=transaction, settings=s)
+
+    _emit(_run(go), out)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def schema(name: str | None, out: Path | None) -> None:
+    """Print the JSON Schema of the model for map NAME (e.g. 278-request); without NAME, list the maps."""
+    from .mapcatalog import load_map, map_names
+    from .models import schema_for
+
+    def go() -> str:
+        if name is None:
+            lines = []
+            for n in map_names():
+                c = load_map(n).map
+                lines.append(f"{n}\t{c.transaction}\t{c.guide}\t{c.model}\t{c.title}")
+            return "\n".join(lines) + "\n"
+        if name not in map_names():
+            raise _Fail(f"no map named {name!r}; `x12 schema` lists them")
+        return json.dumps(schema_for(name), indent=1) + "\n"
 
     _emit(_run(go), out)
 

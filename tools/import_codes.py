@@ -1,0 +1,835 @@
+#!/usr/bin/env python3
+"""Generate maps/codes/*.tsv, the code tables x12engine ships, from the research
+tables in ../shared/reference/codes (format of the output: maps/codes/README.md).
+
+The product never reads ../shared: this script is run by a developer and its
+output is committed. Everything decided by hand lives below as data, each with
+its reason, and the reason is written into the generated rows (``notes``) or the
+table's ``# note:`` lines:
+
+  * SPECS       which reference rows make which table, with its metadata;
+  * DECISIONS   one decision per row the reference marked ``derived?``,
+                ``proposed`` or ``unresolved`` (or that NOTES.md lists as a known
+                disagreement): keep / rename / alias / drop, with the reason;
+  * DEFAULTS    the decision for the many ``proposed`` / ``unresolved`` rows of a
+                table that share one reason;
+  * ADDED       rows the reference lacks, found by checking each table against
+                the 005010 TR3 code lists in grammars/*.x12g;
+  * SKIPPED     reference tables deliberately not turned into code tables.
+
+Each table is also checked against the inline code lists of the guides in
+grammars/ (``tr3``): a code a guide allows but the table lacks stops the run
+unless ADDED covers it; a table code no guide lists gets a note.
+
+Run:    python tools/import_codes.py            (writes maps/codes/*.tsv)
+        python tools/import_codes.py --check    (exit 1 if the committed files differ)
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference" / "codes"
+OUT = ROOT / "maps" / "codes"
+GRAMMARS = ROOT / "grammars"
+
+COLUMNS = ("code", "enum", "description", "status", "start", "stop", "notes")
+NEEDS_DECISION = {"derived?", "proposed", "unresolved"}
+
+# Short provenance strings reused by several tables.
+PD_AUTH = "PokitDok apidocs-v4 _authorizations.md (2016-2017; enum names only)"
+PD_ELIG = "PokitDok apidocs-v4 _eligibility.md"
+PD_CLAIMS = "PokitDok apidocs-v4 _claims.md"
+PD_PAY = "PokitDok apidocs-v4 claim_payments.md"
+OPENEMR = "OpenEMR edih_271_code_class.php / edih_835_code_class.php"
+RECALL = "researcher recall of the 5010 TR3 code lists (not verified against a stored source)"
+HIPPO = "hippo gem 0.5.5 code lists (DrBassman/hippo_eyeDoc)"
+TR3 = "X12 005010 TR3 code values (inline lists in grammars/*.x12g)"
+REPLACEABLE = (
+    "2011-2012 vintage, out of date: to update, put a newer {name}.tsv in this format in a "
+    "directory listed in X12ENGINE_CODES_PATH (no code change needed)"
+)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One output table: where its rows come from and what its header says."""
+
+    name: str
+    file: str | None  # reference TSV; None for a table built from ADDED rows only
+    element: str
+    title: str
+    list_version: str
+    source: str
+    select: str | None = None  # value of the reference's `table` column (packed files)
+    enum_col: str = "enum_value"
+    description_only: bool = False
+    tr3: tuple[tuple[str, str], ...] = ()  # (grammar file glob, element ref) whose code lists must be covered
+    notes: tuple[str, ...] = ()  # extra table-level `# note:` lines
+    omit_notes: tuple[str, ...] = ()  # regexes: reference note passages to remove (superseded)
+    lift_notes: tuple[str, ...] = ()  # regexes: passages repeated on many rows, moved to one table note
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A hand decision about one reference row (or the rows of a status, in DEFAULTS)."""
+
+    action: str  # keep | rename | alias | drop
+    reason: str
+    enum: str | None = None  # rename / alias: the enum written
+    aliases: tuple[str, ...] = ()  # also accepted JSON -> X12
+    status: str | None = None  # new status when the decision changes the provenance
+    replace_notes: bool = False  # drop the reference's own note for this row (superseded)
+
+
+@dataclass(frozen=True)
+class Added:
+    """A row the reference lacks."""
+
+    code: str
+    enum: str
+    description: str
+    status: str
+    notes: str
+
+
+@dataclass
+class Row:
+    code: str
+    enum: str
+    description: str
+    status: str
+    start: str = ""
+    stop: str = ""
+    notes: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------
+# tables
+# ----------------------------------------------------------------------------
+SPECS: tuple[Spec, ...] = (
+    # --- 278 authorizations / referrals -------------------------------------------------
+    Spec("certification_action", "hcr01_certification_action.tsv", "HCR01 (306)",
+         "Action Code (certification action)", "X12 005010 element 306, HCR01 subset of 005010X217",
+         f"enum: {PD_AUTH} #certaction; codes/descriptions: {OPENEMR} HCR01",
+         tr3=(("278-response", "HCR01"),)),
+    Spec("decision_reason", "hcr03_decision_reason.tsv", "HCR03 (901; external code source 886)",
+         "Health Care Services Review Decision Reason Code",
+         "X12 external code list 886 as of PokitDok's 2016-2017 list (codes 01-29, 0A-0Z); "
+         "external list: a newer decision_reason.tsv can be dropped in via X12ENGINE_CODES_PATH",
+         f"enum: {PD_AUTH} #decision; codes/descriptions: {OPENEMR} HCR03 and x12.org code list 886",
+         notes=("OpenEMR stores 01-09 without the leading zero; list 886 codes are two characters",),
+         lift_notes=(r"53 PokitDok values <-> 53 codes of X12 external code list 886; 1:1 by description",),
+         omit_notes=(r"OpenEMR stores this code without the leading zero \('\d'\) - X12 list uses 2 chars",)),
+    Spec("request_category", "um01_request_category.tsv", "UM01 (1525)", "Request Category Code",
+         "X12 005010 element 1525, UM01 subset of 005010X217",
+         f"enum: {PD_AUTH} #category; codes/descriptions: {OPENEMR} UM01",
+         tr3=(("278-*", "UM01"),)),
+    Spec("certification_type", "um02_certification_type.tsv", "UM02 (1322)", "Certification Type Code",
+         "X12 005010 element 1322, UM02 subset of 005010X217",
+         f"enum: {PD_AUTH} #certification_type; codes/descriptions: {OPENEMR} UM02",
+         tr3=(("278-*", "UM02"),)),
+    Spec("reject_reason", "aaa03_reject_reason.tsv", "AAA03 (901)", "Reject Reason Code",
+         "X12 005010 element 901 as used by 005010X279A1 (271) and 005010X217 (278); "
+         "descriptions in the X12 901 dictionary wording",
+         f"enum: {PD_ELIG} #reject-reason and examples, {PD_AUTH} examples; codes: {OPENEMR} AAA03; "
+         "wording: X12 element 901 dictionary pages",
+         tr3=(("271", "AAA03"),), omit_notes=(r"not in OpenEMR list - 5010 IG usage not verified",),
+         notes=("names of codes PokitDok does not document (status proposed) are ours: snake_case of the X12 "
+                "wording with PokitDok's shortenings (invalid_ for Invalid/Missing, _id for Identification), and "
+                "the HCR03 name where AAA03 repeats an HCR03 reason",
+                "PokitDok names the field reject_reason on eligibility and reason in 278 rejections[]; "
+                "both use this table",)),
+    Spec("follow_up_action", "aaa04_follow_up_action.tsv", "AAA04 (889)", "Follow-up Action Code",
+         "X12 005010 element 889 (005010X279A1 / 005010X217)",
+         f"enum: {PD_AUTH} #follow_up_action and {PD_ELIG}; codes/descriptions: {OPENEMR} AAA04",
+         tr3=(("271", "AAA04"), ("278-response", "AAA04"))),
+    Spec("delivery_quantity_qualifier", "eligibility_and_278_small_enums.tsv", "HSD01 (673)",
+         "Quantity Qualifier (health care services delivery)",
+         "X12 005010 element 673, HSD01 subset of 005010X217 / 005010X279A1",
+         f"enum: {PD_AUTH} (field text and examples); codes: {OPENEMR} HSD01",
+         select="delivery.quantity_qualifier", tr3=(("*", "HSD01"),)),
+    Spec("service_unit", "eligibility_and_278_small_enums.tsv", "SV103 / SV204 (355)",
+         "Unit or Basis for Measurement Code (278 event.services.measurement)",
+         "X12 005010 element 355 (005010X217 SV103 MJ UN, SV204 DA UN) plus F2",
+         f"enum: {PD_AUTH} ('Possibilities: international_unit, minutes, and unit'); codes: {OPENEMR} SV103",
+         select="event.services.measurement", tr3=(("278-*", "SV103"), ("278-*", "SV204"))),
+    # --- eligibility --------------------------------------------------------------------
+    Spec("service_type", "service_type_codes.tsv", "EQ01 / EB03 / UM03 (1365)", "Service Type Code",
+         "X12 element 1365: the 005010X279A1 list (descriptions from the hippo gem 0.5.5 lists, 2011-2012) "
+         "plus later additions PokitDok documents (E10-E39, F1-F8, SMH); 28 descriptions recalled",
+         f"enum+code: {PD_ELIG} #service-type; descriptions: {HIPPO}, {OPENEMR} EB03, recall",
+         notes=("90 / BW / BX: PokitDok's table pairs 90 with mail_order_prescription_drug_brand_name, BW with "
+                "mail_order_prescription_drug_generic and BX with mail_order_prescription_drug, contradicting X12 1365 "
+                "(90 mail order, BW brand name, BX generic) and the names themselves. Rule: a name that spells an X12 "
+                "description goes with that code, so a caller asking for generic gets generic; the same three names "
+                "remain, so every PokitDok value still parses",
+                "3-character codes (E10-E39, SMH) exceed the 005010 length of element 1365 (ID 1/2): "
+                "they come from later X12 versions and a strict 5010 validator rejects them",)),
+    Spec("coverage_level", "eligibility_and_278_small_enums.tsv", "EB02 (1207)", "Coverage Level Code",
+         "X12 005010 element 1207, EB02 subset of 005010X279A1",
+         f"enum: {PD_ELIG} #coverage-level; codes: {OPENEMR} EB02",
+         select="coverage_level", tr3=(("271", "EB02"),)),
+    Spec("time_period_qualifier", "eligibility_and_278_small_enums.tsv", "EB06 / HSD05 (615)",
+         "Time Period Qualifier", "X12 005010 element 615 (005010X279A1 EB06 list; 278 HSD05 uses a subset)",
+         f"enum: {PD_ELIG} #eligibility_time_period_qualifier; codes: {OPENEMR} EB06 (13, 32 recalled)",
+         select="time_period_qualifier", tr3=(("271", "EB06"), ("*", "HSD05")),
+         notes=("the 2016 authorizations doc printed these capitalised (Hour, Day, ...); the lower-case "
+                "eligibility names are used everywhere",)),
+    Spec("quantity_qualifier", "eligibility_and_278_small_enums.tsv", "EB09 (673)", "Quantity Qualifier",
+         "X12 005010 element 673, EB09 subset of 005010X279A1",
+         f"enum: {PD_ELIG} #quantity-qualifier; codes: {OPENEMR} EB09",
+         select="quantity_qualifier", tr3=(("271", "EB09"),)),
+    Spec("in_plan_network", "eligibility_and_278_small_enums.tsv", "EB12 (1073)",
+         "Yes/No Condition or Response Code (in plan network)", "X12 005010 element 1073, EB12 subset",
+         f"enum: {PD_ELIG} (examples and field text); codes: {OPENEMR} EB12",
+         select="in_plan_network", tr3=(("271", "EB12"),)),
+    Spec("authorization_required", "eligibility_and_278_small_enums.tsv", "EB11 (1073)",
+         "Yes/No Condition or Response Code (authorization or certification required)",
+         "X12 005010 element 1073, EB11 subset",
+         f"enum: {PD_ELIG} #authz-req; codes: {OPENEMR} EB11",
+         select="authorization_required", tr3=(("271", "EB11"),)),
+    Spec("insurance_type", "eligibility_and_278_small_enums.tsv", "EB04 (1336)", "Insurance Type Code",
+         "X12 005010 element 1336, the 005010X279A1 EB04 list",
+         f"enum: {PD_ELIG} ('Possible values include', 9 names); codes: {OPENEMR} EB04 and grammars/271.x12g",
+         select="insurance_type", tr3=(("271", "EB04"),),
+         notes=("PokitDok names 9 codes and calls its list not exhaustive; the other 36 EB04 codes of "
+                "005010X279A1 carry proposed names",),
+         omit_notes=(r'PokitDok says "include".*$',)),
+    Spec("procedure_id_qualifier", "eligibility_and_278_small_enums.tsv", "EQ02-1 / EB13-1 (235)",
+         "Product/Service ID Qualifier", "X12 005010 element 235, EQ02-1/EB13-1 subset of 005010X279A1",
+         f"enum: {PD_ELIG} #procedure-id-qualifier; codes: {OPENEMR} EB13",
+         select="procedure_id_qualifier", tr3=(("270", "EQ02-01"), ("271", "EB13-01"))),
+    Spec("gender", "eligibility_and_278_small_enums.tsv", "DMG03 (1068)", "Gender Code",
+         "X12 005010 element 1068", f"enum: {PD_ELIG} and {PD_CLAIMS} examples; codes: {RECALL}",
+         select="gender", tr3=(("*", "DMG03"),)),
+    Spec("relationship", "eligibility_and_278_small_enums.tsv", "INS02 / SBR02 / PAT01 (1069)",
+         "Individual Relationship Code",
+         "X12 005010 element 1069, union of the 270/271/278/837 INS02, SBR02 and PAT01 lists",
+         f"enum: {PD_CLAIMS} #relationships, 'self' from {PD_ELIG} examples; codes: {OPENEMR} INS02 "
+         "(01 18 19 20 21), recall (39 40 53 G8), grammars/270.x12g (34)",
+         select="relationship", tr3=(("*", "INS02"), ("*", "SBR02"), ("*", "PAT01"))),
+    Spec("eligibility_benefit", "eb01_eligibility_benefit_to_coverage_field.tsv", "EB01 (1390)",
+         "Eligibility or Benefit Information Code",
+         "X12 005010 element 1390, EB01 list of 005010X279A1",
+         f"fields: {PD_ELIG} response table; codes/descriptions: {OPENEMR} EB01",
+         enum_col="", tr3=(("271", "EB01"),),
+         omit_notes=(r"generic enum \(.*?\) = snake_case\(description\), e\.g\. [a-z0-9_]+",),
+         notes=("enum = snake_case of the X12 description: the value written to "
+                "benefit_related_entities[].eligibility_or_benefit_information; notes name the coverage "
+                "field the code feeds ('target:')",)),
+    # --- 837 / 835 ----------------------------------------------------------------------
+    Spec("place_of_service", "place_of_service.tsv", "UM04-1 / CLM05-1 / SV105 (1331; CMS POS codes)",
+         "Place of Service Code",
+         "CMS Place of Service code set as of 2023 (adds 10, 27, 58 to PokitDok's ~2016 list); "
+         "external list: a newer place_of_service.tsv can be dropped in via X12ENGINE_CODES_PATH",
+         f"enum: {PD_CLAIMS} #place-of-service; codes/descriptions: CMS POS code set, HL7 THO "
+         "CMSPlaceOfServiceCodes, OpenEMR POS",
+         lift_notes=(r"used in 837P CLM05-1/SV105 and 278 UM04-1 \(qualifier B\) - authorization/referral docs use "
+                     r"the same names \(e\.g\. office\)",)),
+    Spec("cas_group", "cas_group_codes.tsv", "CAS01 (1033)", "Claim Adjustment Group Code",
+         "X12 005010 element 1033 (835 CAS01: CO OA PI PR; 837 COB CAS01 adds CR)",
+         f"enum: {PD_PAY} #adjustment_group_codes and {PD_CLAIMS} #claim-adjustment-group-codes; "
+         f"codes/descriptions: {OPENEMR} CAS_GROUP",
+         tr3=(("*", "CAS01"),)),
+    Spec("plb_adjustment_reason", "plb_adjustment_reason.tsv", "PLB03-1 (426)", "Adjustment Reason Code",
+         "X12 005010 element 426, PLB03-1 list of 005010X221A1",
+         f"enum+code: {PD_PAY} #payment_adjustment_reason_codes; descriptions: recall of X12 426 "
+         "(the reference left them empty)",
+         tr3=(("835", "PLB03-01"),)),
+    Spec("carc", "carc_claim_adjustment_reason_codes_139.tsv", "CAS02 / CAS05 / ... (1034; external code source 139)",
+         "Claim Adjustment Reason Code (CARC)",
+         f"WPC code list 139 from the {HIPPO}: " + REPLACEABLE.format(name="carc"),
+         f"{HIPPO}; PokitDok 835 adjustments[] carry reason=<description>, reason_code=<code>",
+         description_only=True),
+    Spec("rarc", "rarc_remittance_advice_remark_codes_411.tsv", "LQ02 / MIA / MOA (1271; external code source 411)",
+         "Remittance Advice Remark Code (RARC)",
+         f"WPC code list 411 from the {HIPPO}: " + REPLACEABLE.format(name="rarc"),
+         f"{HIPPO}; PokitDok 835 services[].remarks[] carry code=<code>, description=<description>",
+         description_only=True),
+    Spec("claim_status_category", "claim_status_category_codes_507.tsv",
+         "STC01-1 / STC10-1 / STC11-1 (1271; external code source 507)", "Health Care Claim Status Category Code",
+         f"WPC code list 507 from the {HIPPO}: " + REPLACEABLE.format(name="claim_status_category"),
+         f"{HIPPO}; PokitDok 277 emits status_category=<description>, status_category_code=<code>",
+         description_only=True),
+    Spec("claim_status", "claim_status_codes_508.tsv", "STC01-2 / STC10-2 / STC11-2 (1271; external code source 508)",
+         "Health Care Claim Status Code",
+         f"WPC code list 508 from the {HIPPO}: " + REPLACEABLE.format(name="claim_status"),
+         f"{HIPPO}; PokitDok 277 emits status_code=<description>, status_code_value=<code>",
+         description_only=True),
+    Spec("claim_frequency", "claims_837_835_enums.tsv", "CLM05-3 (1325; NUBC frequency code)",
+         "Claim Frequency Type Code", "NUBC claim frequency codes (type-of-bill 4th digit) as used by 837",
+         f"enum: {PD_CLAIMS} #claim-frequency; codes: {RECALL}", select="claim.claim_frequency"),
+    Spec("transaction_code", "claims_837_835_enums.tsv", "BHT06 (640)", "Transaction Type Code",
+         "X12 005010 element 640, 837 BHT06 subset", f"enum: {PD_CLAIMS} #transaction-code; codes: {OPENEMR} BHT06",
+         select="transaction_code", tr3=(("837*", "BHT06"),)),
+    Spec("claim_filing_code", "claims_837_835_enums.tsv", "SBR09 (1032)", "Claim Filing Indicator Code",
+         "X12 005010 element 1032, 837 SBR09 list", f"enum: {PD_CLAIMS} #filing; codes: {RECALL}",
+         select="subscriber.claim_filing_code", tr3=(("837*", "SBR09"),),
+         omit_notes=(r"PokitDok spells it.*$",)),
+    Spec("related_causes_code", "claims_837_835_enums.tsv", "CLM11-1 (1362)", "Related-Causes Code",
+         "X12 005010 element 1362, 837 CLM11-1 list", f"enum+code: {PD_CLAIMS}",
+         select="claim.related_causes_code", tr3=(("837*", "CLM11-01"),)),
+    Spec("note_reference_code", "claims_837_835_enums.tsv", "NTE01 (363)", "Note Reference Code",
+         "X12 005010 element 363, 837P/837D NTE01 list", f"enum+code: {PD_CLAIMS}",
+         select="claim.note.reference_code", tr3=(("837p", "NTE01"), ("837d", "NTE01")),
+         notes=("837I home-health NTE01 codes (ALG, DME, MED, NTR, ...) are not in this table: PokitDok has no "
+                "names for them",)),
+    Spec("ambulance_reason_code", "claims_837_835_enums.tsv", "CR104 (1317)", "Ambulance Transport Reason Code",
+         "X12 005010 element 1317", f"enum+code: {PD_CLAIMS} #ambulance-reason-codes; descriptions: {RECALL}",
+         select="claim.ambulance.reason_code", tr3=(("*", "CR104"),)),
+    Spec("ambulance_condition", "claims_837_835_enums.tsv", "CRC03-CRC07 (1321)", "Condition Indicator (ambulance)",
+         "X12 005010 element 1321, ambulance certification subset (CRC01 = 07)",
+         f"enum: {PD_CLAIMS} #ambulance-applicable-conditions; codes/descriptions: {OPENEMR} CRC03",
+         select="claim.ambulance.(not_)applicable_conditions", tr3=(("278-request", "CRC03"),)),
+    Spec("admission_type", "claims_837_835_enums.tsv", "CL101 (1315; NUBC priority of admission)",
+         "Admission Type Code", "NUBC priority (type) of admission codes as used by 837I",
+         f"enum: {PD_CLAIMS} #admittype; codes: {OPENEMR} CL101", select="claim.admission_type"),
+    Spec("admission_source", "claims_837_835_enums.tsv", "CL102 (1314; NUBC point of origin)",
+         "Admission Source Code", "NUBC point-of-origin codes as used by 837I (7 retired by NUBC in 2010)",
+         f"enum: {PD_CLAIMS} #admitsource; codes: {OPENEMR} CL102", select="claim.admission_source"),
+    Spec("claim_payment_status", "claims_837_835_enums.tsv", "CLP02 (1029)", "Claim Status Code",
+         "X12 005010 element 1029, CLP02 list of 005010X221A1",
+         f"enum: {PD_PAY} #claim_payment_status_codes; codes: {OPENEMR} CLAIM_STATUS",
+         select="835 claim_payments[].status", tr3=(("835", "CLP02"),)),
+    Spec("filing_indicator", "claims_837_835_enums.tsv", "CLP06 (1032)", "Claim Filing Indicator Code",
+         "X12 005010 element 1032, CLP06 list of 005010X221A1",
+         f"enum: {PD_PAY} #filing_indicator_codes; codes: {RECALL}, checked against grammars/835.x12g",
+         select="835 claim_payments[].filing_indicator", tr3=(("835", "CLP06"),),
+         notes=("Champus / Disability / Liability Medical are CH / DS / LM (element 1032 and the 835 CLP06 list); "
+                "the CS / DH / LA found in a common open-source 835 list are not 1032 codes",
+                "835 enum names are spelled out (preferred_provider_organization) where the 837 claim_filing_code "
+                "table uses PokitDok's short names (ppo): two tables because PokitDok documents two spellings",),
+         omit_notes=(r"OpenEMR CLP06 array uses.*$",)),
+    Spec("transaction_handling", "claims_837_835_enums.tsv", "BPR01 (305)", "Transaction Handling Code",
+         "X12 005010 element 305, BPR01 list of 005010X221A1",
+         f"enum: {PD_PAY} #transaction_type_codes; codes: {OPENEMR} BPR01",
+         select="835 transaction_type / financial_information.transaction_handling", tr3=(("835", "BPR01"),),
+         notes=("PokitDok's top-level transaction_type and financial_information.transaction_handling both "
+                "carry BPR01 through this table",)),
+    Spec("credit_debit_flag", "claims_837_835_enums.tsv", "BPR03 (478)", "Credit/Debit Flag Code",
+         "X12 005010 element 478", f"enum: {PD_CLAIMS} 835 sample ('credit'); codes: {RECALL}",
+         select="835 financial_information.transaction_type", tr3=(("835", "BPR03"),),
+         notes=("named after the X12 element, not PokitDok's field financial_information.transaction_type, "
+                "because that field name also labels the BPR01 values (transaction_handling)",),
+         omit_notes=(r"doc says this field uses Transaction Type Codes.*$",)),
+    Spec("payment_method", "claims_837_835_enums.tsv", "BPR04 (591)", "Payment Method Code",
+         "X12 005010 element 591, BPR04 list of 005010X221A1",
+         f"enum: {PD_PAY} #payment_method_codes; codes: {RECALL}",
+         select="835 financial_information.payment_method", tr3=(("835", "BPR04"),)),
+    Spec("account_type", "claims_837_835_enums.tsv", "BPR08 / BPR14 (569)", "Account Number Qualifier",
+         "X12 005010 element 569 (BPR08 DA; BPR14 DA SG)",
+         f"enum: {PD_PAY} #account_type_codes; codes: {RECALL}",
+         select="835 *_institution.account_type", tr3=(("835", "BPR08"), ("835", "BPR14"))),
+    Spec("adjudicated_procedure_code_qualifier", "claims_837_835_enums.tsv", "SVC01-1 (235)",
+         "Product/Service ID Qualifier (835 adjudicated procedure)",
+         "X12 005010 element 235, SVC01-1 list of 005010X221A1",
+         f"enum: {PD_PAY} (Procedure Code Qualifiers); codes/descriptions: {OPENEMR} SV101",
+         select="835 services[].adjudicated_procedure_code_qualifier", tr3=(("835", "SVC01-01"),),
+         omit_notes=(r"N6/WK presence.*$",)),
+    Spec("contact_method_type", "claims_837_835_enums.tsv", "PER03 / PER05 / PER07 (365)",
+         "Communication Number Qualifier", "X12 005010 element 365, union of the PER03/05/07 lists of all guides",
+         f"enum: {PD_PAY} #contact_method_type_codes and {PD_CLAIMS}; codes: {OPENEMR} PER03, EX recalled",
+         select="contact_methods[].type", tr3=(("*", "PER03"), ("*", "PER05"), ("*", "PER07"))),
+    Spec("contact_function", "claims_837_835_enums.tsv", "PER01 (366)", "Contact Function Code",
+         "X12 005010 element 366, 835 PER01 list", f"enum: {PD_CLAIMS} 835 sample; codes: {RECALL}",
+         select="835 payer.contacts[].function", tr3=(("835", "PER01"),),
+         omit_notes=(r"only two example values seen",)),
+    Spec("service_line_unit_type", "eligibility_and_278_small_enums.tsv", "SV103 / SV204 (355)",
+         "Unit or Basis for Measurement Code (837 service line)",
+         "X12 005010 element 355 (837P SV103 MJ UN; 837I SV204 DA UN)",
+         f"enum: {PD_CLAIMS} ('Possible values include: units, days'); codes: {RECALL}",
+         select="claim.service_lines.unit_type", tr3=(("837p", "SV103"), ("837i", "SV204")),
+         notes=("a separate table from service_unit because PokitDok's 837 names differ (units vs unit)",),
+         omit_notes=(r"MJ is 837P anesthesia minutes",)),
+    Spec("drug_unit_type", None, "CTP05-1 (355)", "Unit or Basis for Measurement Code (837 drug quantity)",
+         "X12 005010 element 355, CTP05-1 list of 005010X222A1 / 005010X223A2",
+         f"enum: {PD_CLAIMS} #drug-units; codes: grammars/837p.x12g CTP05-01, matched by X12 description",
+         tr3=(("837*", "CTP05-01"),),
+         notes=("not in the reference tables: built here because PokitDok documents the names and the 837 "
+                "guides fix the five codes",)),
+)
+
+# Reference tables deliberately not turned into code tables.
+SKIPPED: dict[tuple[str, str], str] = {
+    ("eligibility_and_278_small_enums.tsv", "valid_request"):
+        "AAA01 Y/N is a JSON boolean (true/false), not an enum: the mapping writes booleans directly",
+    ("eligibility_and_278_small_enums.tsv", "second_surgical_opinion_required"):
+        "HCR04 Y/N is a JSON boolean, not an enum",
+}
+
+# ----------------------------------------------------------------------------
+# decisions
+# ----------------------------------------------------------------------------
+PROPOSED_NAME = "kept: X12 code with no PokitDok name; the name is ours (PokitDok style)"
+OUR_NAME = "no PokitDok name; the name is ours (PokitDok style)"
+
+DEFAULTS: dict[tuple[str, str], Decision] = {
+    ("reject_reason", "proposed"): Decision("keep", PROPOSED_NAME),
+    ("place_of_service", "proposed"): Decision(
+        "keep", "kept: CMS code added after PokitDok's list; name ours, snake_case of the CMS name"),
+    ("delivery_quantity_qualifier", "derived?"): Decision(
+        "keep", "kept: code in the 005010 HSD01 list (DY FL HS MN VS); PokitDok's field text names visits, "
+        "month, hours, units, days, matched by X12 description"),
+    ("eligibility_benefit", "unresolved"): Decision(
+        "keep", "kept so no EB01 code is lost: with no coverage field it appears only as "
+        "benefit_related_entities[].eligibility_or_benefit_information"),
+}
+
+SERVICE_TYPE_MAIL_ORDER = (
+    "re-paired by X12 description (PokitDok printed 90/..._brand_name, BW/..._generic, BX/mail_order_prescription_drug); "
+    "see the table note"
+)
+
+DECISIONS: dict[tuple[str, str], Decision] = {
+    # AAA03 72 appears twice in the reference (two PokitDok names); merged into one row.
+    ("reject_reason", "72"): Decision(
+        "alias",
+        "merged the reference's two rows for 72: PokitDok documents invalid_subscriber_id and "
+        "invalid_subscriber_insured_id with the same text; the _insured_ "
+        "form spells X12's 'Subscriber/Insured ID' and matches 73 invalid_subscriber_insured_name, so it is written "
+        "on X12 -> JSON; invalid_subscriber_id is accepted as an alias",
+        enum="invalid_subscriber_insured_id", aliases=("invalid_subscriber_id",), status="derived",
+        replace_notes=True),
+    ("reject_reason", "41"): Decision(
+        "rename",
+        "renamed from authorization_access_restrictions: same X12 wording as HCR03 0C, whose PokitDok name is "
+        "authorization_restrictions; the other AAA03 codes that repeat an HCR03 reason (04, 35, 49, 98, AE, E8) "
+        "already reuse the HCR03 name",
+        enum="authorization_restrictions", replace_notes=True),
+    ("service_type", "90"): Decision("rename", SERVICE_TYPE_MAIL_ORDER, enum="mail_order_prescription_drug",
+                                     status="derived", replace_notes=True),
+    ("service_type", "BW"): Decision("rename", SERVICE_TYPE_MAIL_ORDER, enum="mail_order_prescription_drug_brand_name",
+                                     status="derived", replace_notes=True),
+    ("service_type", "BX"): Decision("rename", SERVICE_TYPE_MAIL_ORDER, enum="mail_order_prescription_drug_generic",
+                                     status="derived", replace_notes=True),
+    ("place_of_service", "57"): Decision(
+        "keep", "kept: 57 is the only non-residential substance-abuse POS (55 is residential) and PokitDok's list "
+        "predates 58 (opioid treatment), so 'ambulatory' can only mean 57", replace_notes=True),
+    ("place_of_service", "54"): Decision(
+        "keep", "kept PokitDok's name (CMS's label before 2015) because callers send it; the description is the "
+        "current CMS label", replace_notes=True),
+    ("place_of_service", "02"): Decision(
+        "keep", "kept: PokitDok's telehealth predates the 2022 split; 02 is still the general telehealth code and "
+        "10 (in the patient's home) has its own proposed name", replace_notes=True),
+    ("delivery_quantity_qualifier", "WK"): Decision(
+        "drop", "dropped WK (week): not in the 005010 HSD01 list (DY FL HS MN VS in grammars/271 and 278), so "
+        "writing it would fail validation; 'week' is a delivery.time_period_qualifier value (HSD05 35)"),
+    ("delivery_quantity_qualifier", "YR"): Decision(
+        "drop", "dropped YR (years): not in the 005010 HSD01 list (DY FL HS MN VS) and not an element 673 code "
+        "the TR3s use; 'years' is a delivery.time_period_qualifier value (HSD05 21)"),
+    ("service_unit", "DA"): Decision(
+        "keep", "kept: 278 SV204 allows DA; the name matches the 837 unit_type 'days'"),
+    ("service_line_unit_type", "MJ"): Decision(
+        "keep", "kept: 837P SV103 allows MJ (anesthesia minutes); PokitDok names only units and days"),
+    ("eligibility_benefit", "2"): Decision(
+        "keep", "kept: an 'Active - ...' variant, so coverage.active=true as for code 1; the distinct code survives "
+        "as this enum in benefit_related_entities"),
+    ("eligibility_benefit", "3"): Decision(
+        "keep", "kept: an 'Active - ...' variant, so coverage.active=true as for code 1; the distinct code survives "
+        "as this enum in benefit_related_entities"),
+    ("eligibility_benefit", "4"): Decision(
+        "keep", "kept: an 'Active - ...' variant, so coverage.active=true as for code 1; the distinct code survives "
+        "as this enum in benefit_related_entities"),
+    ("eligibility_benefit", "D"): Decision(
+        "keep", "kept: target matched by name only; no closer PokitDok field exists"),
+    ("eligibility_benefit", "S"): Decision(
+        "rename", "renamed from prior_year_s_history: snake_case of 'Prior Year(s) History' without the stray _s_",
+        enum="prior_years_history", status="unresolved"),
+    ("eligibility_benefit", "T"): Decision(
+        "rename", "renamed from card_s_reported_lost_stolen: snake_case of 'Card(s) Reported Lost/Stolen' without "
+        "the stray _s_", enum="cards_reported_lost_stolen", status="unresolved"),
+    ("claim_frequency", "6"): Decision(
+        "keep", "kept: NUBC 6 is the adjustment of a prior claim and 7 its replacement; an 837P corrected claim is "
+        "sent as 7 (CMS guidance), so adjustment -> 6 and corrected -> 7", replace_notes=True),
+    ("claim_frequency", "7"): Decision(
+        "keep", "kept: NUBC 7 is the replacement of a prior claim, the code 837P corrected claims use",
+        replace_notes=True),
+    ("claim_filing_code", "ZZ"): Decision(
+        "alias", "renamed from mutualy_defined: PokitDok's value table spells it so, but its field text (default 'mutually_defined'), the "
+        "claims-convert example, the 835 filing-indicator list and the eligibility qualifier list all spell "
+        "mutually_defined: the correct spelling is written, the misspelling accepted as an alias",
+        enum="mutually_defined", aliases=("mutualy_defined",)),
+    ("admission_source", "5"): Decision(
+        "alias", "kept PokitDok's documented immediate_care_facility (callers send it); 'immediate' is evidently "
+        "intermediate (ICF), so intermediate_care_facility is accepted as an alias",
+        aliases=("intermediate_care_facility",), replace_notes=True),
+    ("credit_debit_flag", "D"): Decision(
+        "keep", "kept: element 478 has exactly two codes (C credit, D debit); debit is the counterpart of the "
+        "documented 'credit'", replace_notes=True),
+    ("adjudicated_procedure_code_qualifier", "N6"): Decision(
+        "keep", "kept: confirmed in the 005010X221 SVC01-1 list (grammars/835.x12g)"),
+    ("adjudicated_procedure_code_qualifier", "WK"): Decision(
+        "keep", "kept: confirmed in the 005010X221 SVC01-1 list (grammars/835.x12g)"),
+    ("contact_function", "BL"): Decision(
+        "keep", "kept: 835 1000A PER01 BL is the payer technical contact (grammars/835.x12g); name from the 835 sample"),
+    ("contact_function", "CX"): Decision(
+        "keep", "kept: 835 1000A PER01 CX is the payer business contact (grammars/835.x12g); name from the 835 sample"),
+    ("cas_group", "CR"): Decision(
+        "keep", "kept: PokitDok lists it for 837 COB adjustments and the 837 CAS01 lists allow it; not valid in "
+        "835 CAS01 (CO OA PI PR): accept on read, never write it in an 835", replace_notes=True),
+}
+
+# Rows the reference lacks. Codes come from the TR3 lists in grammars/ (checked below).
+EB04_RECALL = "code in the 005010X279A1 EB04 list (grammars/271.x12g); description recalled from X12 1336, not verified"
+EB04_ADDED: tuple[tuple[str, str, str], ...] = (
+    ("12", "medicare_secondary_working_aged",
+     "Medicare Secondary Working Aged Beneficiary or Spouse with Employer Group Health Plan"),
+    ("13", "medicare_secondary_esrd",
+     "Medicare Secondary End-Stage Renal Disease Beneficiary in the Mandated Coordination Period with an "
+     "Employer's Group Health Plan"),
+    ("14", "medicare_secondary_no_fault", "Medicare Secondary, No-fault Insurance including Auto is Primary"),
+    ("15", "medicare_secondary_workers_compensation", "Medicare Secondary Worker's Compensation"),
+    ("16", "medicare_secondary_public_health_service",
+     "Medicare Secondary Public Health Service (PHS) or Other Federal Agency"),
+    ("41", "medicare_secondary_black_lung", "Medicare Secondary Black Lung"),
+    ("42", "medicare_secondary_veterans_administration", "Medicare Secondary Veteran's Administration"),
+    ("43", "medicare_secondary_disabled_lghp",
+     "Medicare Secondary Disabled Beneficiary Under Age 65 with Large Group Health Plan (LGHP)"),
+    ("47", "medicare_secondary_other_liability", "Medicare Secondary, Other Liability Insurance is Primary"),
+    ("AP", "auto_insurance_policy", "Auto Insurance Policy"),
+    ("CP", "medicare_conditionally_primary", "Medicare Conditionally Primary"),
+    ("D", "disability", "Disability"),
+    ("DB", "disability_benefits", "Disability Benefits"),
+    ("EP", "epo", "Exclusive Provider Organization"),
+    ("FF", "family_or_friends", "Family or Friends"),
+    ("GP", "group_policy", "Group Policy"),
+    ("HN", "hmo_medicare_risk", "HMO - Medicare Risk"),
+    ("HS", "special_low_income_medicare_beneficiary", "Special Low Income Medicare Beneficiary"),
+    ("IN", "indemnity", "Indemnity"),
+    ("IP", "individual_policy", "Individual Policy"),
+    ("LC", "long_term_care", "Long Term Care"),
+    ("LD", "long_term_policy", "Long Term Policy"),
+    ("LI", "life_insurance", "Life Insurance"),
+    ("LT", "litigation", "Litigation"),
+    ("MH", "medigap_part_a", "Medigap Part A"),
+    ("MI", "medigap_part_b", "Medigap Part B"),
+    ("MP", "medicare_primary", "Medicare Primary"),
+    ("PE", "property_insurance_personal", "Property Insurance - Personal"),
+    ("PL", "personal", "Personal"),
+    ("PP", "personal_payment", "Personal Payment (Cash - No Insurance)"),
+    ("QM", "qualified_medicare_beneficiary", "Qualified Medicare Beneficiary"),
+    ("RP", "property_insurance_real", "Property Insurance - Real"),
+    ("SP", "supplemental_policy", "Supplemental Policy"),
+    ("TF", "tefra", "Tax Equity Fiscal Responsibility Act (TEFRA)"),
+    ("WC", "workers_compensation", "Workers Compensation"),
+    ("WU", "wrap_up_policy", "Wrap Up Policy"),
+)
+DRUG_UNITS = "name from PokitDok #drug-units, code from the 837 CTP05-1 list, matched by X12 355 description"
+
+ADDED: dict[str, tuple[Added, ...]] = {
+    "insurance_type": tuple(
+        Added(code, enum, desc, "proposed",
+              f"added: {EB04_RECALL}; {OUR_NAME}, with hmo/epo short forms as PokitDok uses for HM and the 837 filing codes")
+        for code, enum, desc in EB04_ADDED
+    ),
+    "relationship": (
+        Added("34", "other_adult", "Other Adult", "proposed",
+              "added: the 270 dependent INS02 list allows 34 (grammars/270.x12g); " + OUR_NAME),
+    ),
+    "contact_method_type": (
+        Added("ED", "edi_access_number", "Electronic Data Interchange Access Number", "proposed",
+              "added: allowed in 271, 277 and 837P PER03/05/07 (grammars/); " + OUR_NAME),
+        Added("WP", "work_phone", "Work Phone Number", "proposed",
+              "added: allowed in 271 PER03/05/07 (grammars/271.x12g); " + OUR_NAME),
+    ),
+    "contact_function": (
+        Added("IC", "information_contact", "Information Contact", "proposed",
+              "added: the 835 1000A payer web-site PER and every other guide's contact use IC; " + OUR_NAME),
+    ),
+    "drug_unit_type": (
+        Added("F2", "international", "International Unit", "derived", DRUG_UNITS),
+        Added("GR", "gram", "Gram", "derived", DRUG_UNITS),
+        Added("ME", "milligram", "Milligram", "derived", DRUG_UNITS),
+        Added("ML", "milliliter", "Milliliter", "derived", DRUG_UNITS),
+        Added("UN", "unit", "Unit", "derived", DRUG_UNITS),
+    ),
+}
+
+# Descriptions that carried label history in the reference: current label here, history in notes.
+DESCRIPTION_FIXES: dict[str, dict[str, tuple[str, str]]] = {
+    "place_of_service": {
+        "02": ("Telehealth Provided Other than in Patient's Home", "CMS label 2017-2021: Telehealth"),
+        "22": ("On Campus-Outpatient Hospital", "CMS label before 2016: Outpatient Hospital"),
+        "54": ("Intermediate Care Facility/Individuals with Intellectual Disabilities",
+               "CMS label before 2015: Intermediate Care Facility/Mentally Retarded"),
+    },
+}
+
+# The reference left PLB descriptions empty; these are the X12 426 code names (recalled).
+PLB_DESCRIPTIONS: dict[str, str] = {
+    "50": "Late Charge", "51": "Interest Penalty Charge", "72": "Authorized Return",
+    "90": "Early Payment Allowance", "AH": "Origination Fee", "AM": "Applied to Borrower's Account",
+    "AP": "Acceleration of Benefits", "B2": "Rebate", "B3": "Recovery Allowance", "BD": "Bad Debt Adjustment",
+    "BN": "Bonus", "C5": "Temporary Allowance", "CR": "Capitation Interest", "CS": "Adjustment",
+    "CT": "Capitation Payment", "CV": "Capital Passthru", "CW": "Certified Registered Nurse Anesthetist Passthru",
+    "DM": "Direct Medical Education Passthru", "E3": "Withholding", "FB": "Forwarding Balance",
+    "FC": "Fund Allocation", "GO": "Graduate Medical Education Passthru",
+    "HM": "Hemophilia Clotting Factor Supplement", "IP": "Incentive Premium Payment",
+    "IR": "Internal Revenue Service Withholding", "IS": "Interim Settlement", "J1": "Nonreimbursable",
+    "L3": "Penalty", "L6": "Interest Owed", "LE": "Levy", "LS": "Lump Sum", "OA": "Organ Acquisition Passthru",
+    "OB": "Offset for Affiliated Providers", "PI": "Periodic Interim Payment", "PL": "Payment Final",
+    "RA": "Retro-activity Adjustment", "RE": "Return on Equity", "SL": "Student Loan Repayment",
+    "TL": "Third Party Liability", "WO": "Overpayment Recovery", "WU": "Unspecified Recovery",
+}
+
+
+# ----------------------------------------------------------------------------
+# building
+# ----------------------------------------------------------------------------
+class ReferenceMismatch(Exception):
+    """The reference and the data above disagree; the message says where."""
+
+
+def read_reference(path: Path) -> list[dict[str, str]]:
+    """A reference TSV as dicts; plain tab splitting (fields may start with a quote)."""
+    lines = [ln for ln in path.read_text(encoding="utf-8").split("\n") if ln.strip()]
+    header = lines[0].split("\t")
+    rows = []
+    for n, ln in enumerate(lines[1:], start=2):
+        fields = ln.split("\t")
+        if len(fields) != len(header):
+            raise ReferenceMismatch(f"{path}:{n}: {len(fields)} columns, header has {len(header)}")
+        rows.append({k: v.strip() for k, v in zip(header, fields)})
+    return rows
+
+
+def iso_date(value: str, where: str) -> str:
+    """MM/DD/YYYY (the hippo lists) -> YYYY-MM-DD."""
+    if not value:
+        return ""
+    m = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", value)
+    if not m:
+        raise ReferenceMismatch(f"{where}: date {value!r} is not MM/DD/YYYY")
+    return f"{m.group(3)}-{m.group(1)}-{m.group(2)}"
+
+
+def clean_note(text: str, omit: tuple[str, ...]) -> str:
+    """Remove superseded passages (regexes) and tidy the '; ' separators left behind."""
+    for pattern in omit:
+        text = re.sub(pattern, "", text)
+    return re.sub(r"\s*(;\s*)+", "; ", text).strip().strip(";").strip()
+
+
+def tr3_codes(spec: Spec) -> set[str]:
+    """Union of the inline code lists the guides in grammars/ give the spec's elements."""
+    codes: set[str] = set()
+    for glob, ref in spec.tr3:
+        pattern = re.compile(rf"\b{re.escape(ref)} [RSN] \[([^\]]*)\]")
+        files = sorted(GRAMMARS.glob(f"{glob}.x12g"))
+        if not files:
+            raise ReferenceMismatch(f"{spec.name}: no grammar matches {glob}.x12g")
+        found = False
+        for f in files:
+            for m in pattern.finditer(f.read_text(encoding="utf-8")):
+                codes.update(m.group(1).split())
+                found = True
+        if not found:
+            raise ReferenceMismatch(f"{spec.name}: no inline code list for {ref} in {glob}.x12g")
+    return codes
+
+
+def reference_rows(spec: Spec, reference: Path) -> list[dict[str, str]]:
+    if spec.file is None:
+        return []
+    rows = read_reference(reference / spec.file)
+    if spec.select is not None:
+        rows = [r for r in rows if r["table"] == spec.select]
+        if not rows:
+            raise ReferenceMismatch(f"{spec.name}: no rows with table={spec.select!r} in {spec.file}")
+    return rows
+
+
+def build_rows(spec: Spec, reference: Path) -> tuple[list[Row], list[str]]:
+    """Rows of one table after the hand decisions; returns (rows, table notes)."""
+    src = reference_rows(spec, reference)
+    table_notes: list[str] = []
+
+    # Superseded note text goes; a note every row shares describes the table, not the row.
+    for pattern in spec.lift_notes:
+        lifted = [m.group(0) for r in src if (m := re.search(pattern, r.get("notes", "")))]
+        if not lifted:
+            raise ReferenceMismatch(f"{spec.name}: lift_notes pattern {pattern!r} matches no row")
+        table_notes.append(lifted[0])
+    cleaned = [clean_note(r.get("notes", ""), spec.omit_notes + spec.lift_notes) for r in src]
+    common = cleaned[0] if len(src) > 1 and cleaned[0] and all(n == cleaned[0] for n in cleaned) else ""
+    if common:
+        table_notes.append(common)
+
+    rows: list[Row] = []
+    seen: dict[str, Row] = {}
+    for r, note in zip(src, cleaned):
+        code = r["code"]
+        where = f"{spec.file} code {code}"
+        status = r["status"]
+        notes = [note] if note and note != common else []
+        if spec.enum_col == "":  # EB01: enum from the reference's generic-name note, target into notes
+            m = re.search(r"generic enum \(.*\) = snake_case\(description\), e\.g\. ([a-z0-9_]+)$", r["notes"])
+            if not m:
+                raise ReferenceMismatch(f"{where}: no generic enum name in the notes")
+            enum = m.group(1)
+            target = r["pokitdok_json_target"] or "none"
+            notes = [f"target: {target}"] + notes
+        elif spec.description_only:
+            enum = ""
+        else:
+            enum = r[spec.enum_col]
+        description = r["x12_description"]
+        if spec.name == "plb_adjustment_reason" and not description:
+            description = PLB_DESCRIPTIONS[code]
+        if "researcher recall" in r.get("source", "") and spec.name == "service_type":
+            notes.append("description recalled, not verified against a stored list")
+        if spec.name == "service_type" and len(code) == 3:
+            notes.append("3-character code: not valid in 005010 (element 1365 is ID 1/2)")
+        if spec.name in DESCRIPTION_FIXES and code in DESCRIPTION_FIXES[spec.name]:
+            description, why = DESCRIPTION_FIXES[spec.name][code]
+            notes.append(why)
+        if spec.description_only:
+            notes = [re.sub(r"\bRETIRED\b", "retired", note)] if note else []
+            if r.get("last_modified"):
+                notes.append(f"last modified {iso_date(r['last_modified'], where)}")
+        row = Row(code, enum, description, status,
+                  start=iso_date(r.get("start_date", ""), where), stop=iso_date(r.get("stop_date", ""), where),
+                  notes=notes)
+
+        decision = DECISIONS.get((spec.name, code)) or DEFAULTS.get((spec.name, status))
+        if code in seen:  # a duplicate code must be merged by an alias decision
+            if decision is None or decision.action != "alias":
+                raise ReferenceMismatch(f"{where}: duplicate code without an alias decision")
+            continue
+        if decision is None:
+            if status in NEEDS_DECISION:
+                raise ReferenceMismatch(f"{where}: status {status!r} needs a decision (DECISIONS or DEFAULTS)")
+            rows.append(row)
+            seen[code] = row
+            continue
+        if decision.action == "drop":
+            table_notes.append(decision.reason)
+            continue
+        if decision.replace_notes:
+            row.notes = [n for n in row.notes if n != note]
+        if decision.action in ("rename", "alias") and decision.enum:
+            row.enum = decision.enum
+        row.aliases = list(decision.aliases)
+        if decision.status:
+            row.status = decision.status
+        row.notes.append(decision.reason)
+        rows.append(row)
+        seen[code] = row
+
+    for a in ADDED.get(spec.name, ()):
+        if a.code in seen:
+            raise ReferenceMismatch(f"{spec.name}: added code {a.code} is already in the reference")
+        row = Row(a.code, a.enum, a.description, a.status, notes=[a.notes])
+        rows.append(row)
+        seen[a.code] = row
+
+    # Every decision must meet its row: a stale decision would be a silent no-op.
+    source_codes = {r["code"] for r in src}
+    for table, code in DECISIONS:
+        if table == spec.name and code not in source_codes:
+            raise ReferenceMismatch(f"{spec.name}: DECISIONS has code {code}, which the reference does not")
+
+    if spec.tr3:
+        allowed = tr3_codes(spec)
+        missing = sorted(allowed - set(seen))
+        if missing:
+            raise ReferenceMismatch(f"{spec.name}: codes the guides allow but the table lacks: {' '.join(missing)}")
+        elems = ", ".join(ref for _, ref in spec.tr3)
+        for row in rows:
+            if row.code not in allowed:
+                row.notes.append(f"not in any inline 005010 code list for {elems} in grammars/")
+
+    check(spec, rows)
+    return rows, table_notes + list(spec.notes)
+
+
+def check(spec: Spec, rows: list[Row]) -> None:
+    codes = Counter(r.code for r in rows)
+    names = Counter(n for r in rows for n in ([r.enum] if r.enum else []) + r.aliases)
+    dup = [c for c, n in codes.items() if n > 1] + [e for e, n in names.items() if n > 1]
+    if dup:
+        raise ReferenceMismatch(f"{spec.name}: duplicate codes or enums: {dup}")
+    for r in rows:
+        if not spec.description_only and not r.enum:
+            raise ReferenceMismatch(f"{spec.name}: code {r.code} has no enum")
+        for value in (r.code, r.enum, r.description, r.status, *r.notes, *r.aliases):
+            if "\t" in value or "\n" in value:
+                raise ReferenceMismatch(f"{spec.name}: code {r.code}: tab or newline in a value")
+
+
+def render(spec: Spec, rows: list[Row], table_notes: list[str]) -> str:
+    with_aliases = any(r.aliases for r in rows)
+    meta = [
+        ("table", spec.name),
+        ("element", spec.element),
+        ("title", spec.title),
+        ("list_version", spec.list_version),
+        ("source", f"{spec.source}; generated by tools/import_codes.py"
+                   + (f" from reference/codes/{spec.file}" if spec.file else "")),
+    ] + [("note", n) for n in dict.fromkeys(table_notes)]
+    out = [f"# {k}: {v}" for k, v in meta]
+    out.append("\t".join(COLUMNS + (("aliases",) if with_aliases else ())))
+    for r in rows:
+        fields = [r.code, r.enum, r.description, r.status, r.start, r.stop, "; ".join(dict.fromkeys(r.notes))]
+        if with_aliases:
+            fields.append(",".join(r.aliases))
+        out.append("\t".join(fields))
+    return "\n".join(out) + "\n"
+
+
+def generate(reference: Path) -> dict[str, str]:
+    """Table name -> file text for every spec."""
+    names = [s.name for s in SPECS]
+    if len(set(names)) != len(names):
+        raise ReferenceMismatch("SPECS has a table name twice")
+    used = {(s.file, s.select) for s in SPECS}
+    for f in sorted(reference.glob("*.tsv")):  # every reference table is used or skipped on purpose
+        rows = read_reference(f)
+        selects = {r["table"] for r in rows} if rows and "table" in rows[0] else {None}
+        for sel in selects:
+            if (f.name, sel) not in used and (f.name, sel) not in SKIPPED:
+                raise ReferenceMismatch(f"{f.name}: table {sel!r} is neither in SPECS nor in SKIPPED")
+    return {spec.name: render(spec, *build_rows(spec, reference)) for spec in SPECS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reference", type=Path, default=REFERENCE, help="reference/codes directory")
+    ap.add_argument("--out", type=Path, default=OUT, help="output directory (maps/codes)")
+    ap.add_argument("--check", action="store_true", help="compare with the files in --out instead of writing")
+    args = ap.parse_args(argv)
+    if not args.reference.is_dir():
+        print(f"reference directory {args.reference} not found", file=sys.stderr)
+        return 2
+    try:
+        tables = generate(args.reference)
+    except ReferenceMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    stale = sorted(p.stem for p in args.out.glob("*.tsv") if p.stem not in tables) if args.out.is_dir() else []
+    if args.check:
+        differ = [n for n, text in tables.items()
+                  if not (args.out / f"{n}.tsv").is_file()
+                  or (args.out / f"{n}.tsv").read_text(encoding="utf-8") != text]
+        for n in differ + stale:
+            print(f"{n}.tsv differs from the generated table" if n in differ else f"{n}.tsv is not generated")
+        return 1 if differ or stale else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for n in stale:
+        print(f"warning: {n}.tsv is not generated by this script (left alone)", file=sys.stderr)
+    for name, text in tables.items():
+        (args.out / f"{name}.tsv").write_text(text, encoding="utf-8")
+        rows = sum(1 for ln in text.splitlines() if not ln.startswith("#")) - 1
+        print(f"{name}.tsv: {rows} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

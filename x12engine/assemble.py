@@ -1,0 +1,111 @@
+"""Transaction bodies → a complete interchange: ISA/GS/ST … SE/GE/IEA.
+
+Counts and control numbers are always computed here, never taken from the
+user's JSON: SE01 counts the set's segments, GE01 the sets, IEA01 the groups,
+and ISA13/GS06/ST02 come from the settings' starting numbers.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from .errors import BuildError, Location
+from .tokenizer import Delimiters
+from .writer import write_segments
+
+
+@dataclass(slots=True)
+class EnvelopeSettings:
+    sender_id: str = "X12ENGINE"
+    sender_qualifier: str = "ZZ"
+    receiver_id: str | None = None  # default: the map's GS03 value, else "RECEIVER"
+    receiver_qualifier: str = "ZZ"
+    group_sender: str | None = None  # GS02; default: the map's value, else the sender id
+    group_receiver: str | None = None  # GS03; default: the map's value, else the receiver id
+    usage: str = "T"  # ISA15: T test, P production
+    interchange_control_number: int = 1
+    group_control_number: int = 1
+    transaction_control_number: int = 1
+    acknowledgment_requested: str = "0"  # ISA14
+    now: _dt.datetime | None = None
+    delimiters: Delimiters = field(default_factory=Delimiters)
+    newline: bool = True
+
+    def check(self) -> None:
+        where = Location(source="envelope settings")
+        if self.usage not in ("T", "P", "I"):
+            raise BuildError("usage indicator must be T (test), P (production) or I (information)", where)
+        for name in ("interchange_control_number", "group_control_number", "transaction_control_number"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1 or v > 999_999_999:
+                raise BuildError(f"{name} must be an integer from 1 to 999999999", where)
+        if len(self.sender_id) > 15 or (self.receiver_id and len(self.receiver_id) > 15):
+            raise BuildError("sender and receiver ids are at most 15 characters (ISA06/ISA08)", where)
+        self.delimiters.check(where)
+
+
+@dataclass(slots=True)
+class SetBody:
+    """One transaction set ready to wrap: its body segments (elements as component lists)."""
+
+    transaction: str  # ST01
+    guide: str  # ST03 / GS08
+    group: str  # GS01
+    segments: list[list]
+    envelope: dict[str, str] = field(default_factory=dict)  # GS02/GS03/ISA06/ISA08 the map asked for
+
+
+def _join(seg: list, d: Delimiters) -> list[str]:
+    out = [seg[0]]
+    for el in seg[1:]:
+        if isinstance(el, list):
+            out.append(d.component.join(el))
+        else:
+            out.append(str(el))
+    return out
+
+
+def assemble(sets: list[SetBody], settings: EnvelopeSettings | None = None) -> str:
+    """One interchange holding every set, one functional group per (GS01, version, sender, receiver)."""
+    s = settings or EnvelopeSettings()
+    s.check()
+    if not sets:
+        raise BuildError("nothing to build: no transaction sets", Location(source="envelope"))
+    now = s.now or _dt.datetime.now()
+    d = s.delimiters
+    first_env = sets[0].envelope
+    receiver = s.receiver_id or first_env.get("ISA08") or first_env.get("GS03") or "RECEIVER"
+    sender = s.sender_id if s.sender_id != "X12ENGINE" else (first_env.get("ISA06") or first_env.get("GS02") or s.sender_id)
+    icn = f"{s.interchange_control_number:09d}"
+    isa = ["ISA", "00", "", "00", "", s.sender_qualifier, sender, s.receiver_qualifier, receiver,
+           now.strftime("%y%m%d"), now.strftime("%H%M"), d.repetition or "U", "00501", icn,
+           s.acknowledgment_requested, s.usage, d.component]
+    segments: list[list] = [isa]
+    groups: dict[tuple, list[SetBody]] = {}
+    for body in sets:
+        gs02 = body.envelope.get("GS02") or s.group_sender or sender
+        gs03 = body.envelope.get("GS03") or s.group_receiver or receiver
+        groups.setdefault((body.group, body.guide, gs02, gs03), []).append(body)
+    gcn = s.group_control_number
+    tcn = s.transaction_control_number
+    for (gs01, guide, gs02, gs03), bodies in groups.items():
+        for name, value in (("GS02", gs02), ("GS03", gs03)):
+            if len(value) > 15:
+                raise BuildError(f"{name} (application sender/receiver code) is at most 15 characters", Location(source="envelope"))
+        segments.append(["GS", gs01, gs02, gs03, now.strftime("%Y%m%d"), now.strftime("%H%M"), str(gcn), "X", guide])
+        for body in bodies:
+            st02 = f"{tcn:04d}"
+            segments.append(["ST", body.transaction, st02, body.guide])
+            segments.extend(body.segments)
+            segments.append(["SE", str(len(body.segments) + 2), st02])
+            tcn += 1
+        segments.append(["GE", str(len(bodies)), str(gcn)])
+        gcn += 1
+    segments.append(["IEA", str(len(groups)), icn])
+    for seg in segments:
+        for el in seg[1:]:
+            comps = el if isinstance(el, list) else [el]
+            for c in comps:
+                if any(ch in str(c) for ch in (d.element, d.segment, d.component, d.repetition or "\x00")) and seg[0] != "ISA":
+                    raise BuildError("a value contains a delimiter of the output", Location(segment_id=seg[0]))
+    return write_segments([_join(seg, d) for seg in segments], d, newline=s.newline)

@@ -1,0 +1,538 @@
+"""Semantic JSON → segments of one transaction set, driven by the same map that reads it.
+
+The builder fills a small tree of loops and segments, then lets the guide finish
+the job: segments are ordered by their grammar position, elements the guide
+fixes to one code are filled in, HL numbers, parents and child flags are
+computed, and ST/SE are added with the count. Nothing the user sends is
+dropped: a JSON field no statement used is an error naming its path.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from .errors import BuildError, Location
+from .grammar import LoopNode, SegmentNode
+from .mapcatalog import Compiled
+from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
+
+_MISSING = object()
+
+
+class BSeg:
+    __slots__ = ("id", "els", "node", "order")
+
+    def __init__(self, sid: str, order: int):
+        self.id = sid
+        self.els: list[list[str]] = []  # element i (1-based at i-1) → components
+        self.node: SegmentNode | None = None
+        self.order = order
+
+    def get(self, element: int, component: int | None) -> str:
+        if element - 1 >= len(self.els):
+            return ""
+        comps = self.els[element - 1]
+        c = (component or 1) - 1
+        return comps[c] if c < len(comps) else ""
+
+    def put(self, element: int, component: int | None, value: str) -> None:
+        while len(self.els) < element:
+            self.els.append([])
+        comps = self.els[element - 1]
+        c = (component or 1) - 1
+        while len(comps) <= c:
+            comps.append("")
+        comps[c] = value
+
+    def elements(self) -> list[list[str]]:
+        out = [list(c) for c in self.els]
+        for comps in out:
+            while comps and comps[-1] == "":
+                comps.pop()
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+
+class BLoop:
+    __slots__ = ("id", "node", "children", "order")
+
+    def __init__(self, node: LoopNode, order: int):
+        self.id = node.id
+        self.node = node
+        self.children: list = []
+        self.order = order
+
+    def segs(self, sid: str) -> list[BSeg]:
+        return [c for c in self.children if type(c) is BSeg and c.id == sid]
+
+    def loops(self, lid: str) -> list["BLoop"]:
+        return [c for c in self.children if type(c) is BLoop and c.id == lid]
+
+
+class _Scope:
+    __slots__ = ("seg", "elem", "index", "meta", "path")
+
+    def __init__(self, seg=None, elem=None, index=0, meta=False, path=""):
+        self.seg, self.elem, self.index, self.meta, self.path = seg, elem, index, meta, path
+
+
+def get_path(data: Any, dotted: str) -> Any:
+    cur = data
+    for p in dotted.split("."):
+        if not isinstance(cur, dict) or p not in cur:
+            return _MISSING
+        cur = cur[p]
+    return cur
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class MapBuilder:
+    """Builds one transaction set body (the segments between ST and SE) from a JSON object."""
+
+    def __init__(self, compiled: Compiled, settings: dict[str, Any] | None = None):
+        self.c = compiled
+        self.settings = settings or {}
+        self.envelope: dict[str, str] = {}
+        self.used: set[str] = set()  # JSON paths that reached the X12
+        self.counter = 0
+        self.root = BLoop(compiled.guide.root, 0)
+        self.doc: dict = {}
+        self.meta: dict = {}
+
+    def fail(self, message: str, path: str | None = None) -> BuildError:
+        return BuildError(f"{path}: {message}" if path else message, Location(source=f"map {self.c.map.name}"))
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    # ---------------------------------------------------------------- entry
+    def build(self, data: dict, meta: dict | None = None) -> BLoop:
+        self.doc = data
+        self.meta = meta or {}
+        self.stmts(self.c.map.body, self.root, data, _Scope())
+        self.reinsert(data.get("unmapped") if isinstance(data, dict) else None)
+        self.finish(self.root)
+        return self.root
+
+    # ---------------------------------------------------------------- segments
+    def new_seg(self, loop: BLoop, sid: str) -> BSeg:
+        seg = BSeg(sid, self._next())
+        loop.children.append(seg)
+        return seg
+
+    def new_loop(self, parent: BLoop, node: LoopNode, trigger: bool = True) -> BLoop:
+        lp = BLoop(node, self._next())
+        parent.children.append(lp)
+        first = next((c for c in node.children if isinstance(c, SegmentNode)), None)
+        if not trigger and (first is None or first.id != "HL"):  # HL is always computed, so always written
+            first = None
+        if first is not None:
+            trig = self.new_seg(lp, first.id)
+            for element, component, codes in first.keys:
+                if len(codes) == 1:
+                    trig.put(element, component, next(iter(codes)))
+        return lp
+
+    def child_node(self, loop: BLoop, lid: str) -> LoopNode:
+        for c in loop.node.children:
+            if isinstance(c, LoopNode) and c.id == lid:
+                return c
+        raise self.fail(f"loop {lid} is not inside {loop.id}")  # the checker makes this unreachable
+
+    def any_node(self, loop: BLoop, lid: str, where: str) -> LoopNode:
+        """The grammar node for a loop an unmapped entry names, even where the source file misplaced it."""
+        for c in loop.node.children:
+            if isinstance(c, LoopNode) and c.id == lid:
+                return c
+        for node in self.c.guide.loops():
+            if node.id == lid:
+                return node
+        raise self.fail(f"the guide has no loop {lid}", where)
+
+    def walk(self, loop: BLoop, path: tuple[Step, ...], create_last: bool) -> BLoop:
+        cur = loop
+        for n, step in enumerate(path):
+            last = n == len(path) - 1
+            found = None
+            if not (last and create_last):
+                for lp in cur.loops(step.loop):
+                    if all(self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == "" for c in step.conds):
+                        found = lp
+                        break
+            if found is None:
+                found = self.new_loop(cur, self.child_node(cur, step.loop))
+            for c in step.conds:
+                seg = next(iter(found.segs(c.ref.segment)), None) or self.new_seg(found, c.ref.segment)
+                if seg.get(c.ref.element, c.ref.component) == "":
+                    seg.put(c.ref.element, c.ref.component, c.codes[0])
+            cur = found
+        return cur
+
+    @staticmethod
+    def _seg_value(loop: BLoop, ref: Ref) -> str:
+        segs = loop.segs(ref.segment)
+        return segs[0].get(ref.element, ref.component) if segs else ""
+
+    def allowed(self, loop: BLoop, sid: str) -> int:
+        return sum(c.max_use for c in loop.node.children if isinstance(c, SegmentNode) and c.id == sid) or 1
+
+    def _pos(self, ref: Ref, scope: _Scope) -> tuple[int, int | None]:
+        if ref.segment is None:
+            return scope.elem, ref.component
+        return ref.element, ref.component
+
+    def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope) -> bool:
+        e, c = self._pos(src.ref, scope)
+        if seg.get(e, c) != "":
+            return False
+        for cond in src.conds:
+            ce, cc = self._pos(cond.ref, scope)
+            v = seg.get(ce, cc)
+            if v and v not in cond.codes:
+                return False
+        for ref, val in quals:
+            qe, qc = self._pos(ref, scope)
+            v = seg.get(qe, qc)
+            if v and v != val:
+                return False
+        return True
+
+    def place(self, sources: tuple[Source, ...], value: str, quals: list[tuple[Ref, str]], loop: BLoop, scope: _Scope, fill_only: bool = False) -> bool:
+        """Write ``value`` at the first source whose segment can take it; create a segment only if allowed."""
+        chosen: tuple[BSeg, Source] | None = None
+        for src in sources:
+            sid = src.ref.segment
+            if sid is None or (scope.seg is not None and scope.seg.id == sid):
+                if self.compatible(scope.seg, src, quals, scope):
+                    chosen = (scope.seg, src)
+                    break
+                continue
+            if sid in ("GS", "ISA"):
+                self.envelope[f"{sid}{src.ref.element:02d}"] = value
+                return True
+            for seg in loop.segs(sid):
+                if self.compatible(seg, src, quals, scope):
+                    chosen = (seg, src)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            if fill_only:
+                return False
+            for src in sources:
+                sid = src.ref.segment
+                if sid is None or (scope.seg is not None and scope.seg.id == sid):
+                    continue
+                if len(loop.segs(sid)) < self.allowed(loop, sid):
+                    chosen = (self.new_seg(loop, sid), src)
+                    break
+            if chosen is None:
+                return False
+        seg, src = chosen
+        e, c = self._pos(src.ref, scope)
+        seg.put(e, c, value)
+        for cond in src.conds:
+            ce, cc = self._pos(cond.ref, scope)
+            if seg.get(ce, cc) == "":
+                seg.put(ce, cc, cond.codes[0])
+        for ref, val in quals:
+            qe, qc = self._pos(ref, scope)
+            seg.put(qe, qc, val)
+        return True
+
+    # ---------------------------------------------------------------- statements
+    def stmts(self, body: list, loop: BLoop, data: dict, scope: _Scope) -> None:
+        later: list = []
+        for stmt in body:
+            t = type(stmt)
+            if t is Binding:
+                if not self.binding(stmt, loop, data, scope, defaults=False) and stmt.default is not None:
+                    later.append(stmt)
+            elif t is Block:
+                self.block(stmt, loop, data, scope)
+            elif t is When:
+                present = get_path(data, stmt.field) is not _MISSING
+                self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope)
+            elif t is SetConst:
+                if not stmt.only_if_empty:
+                    self.place((Source(stmt.ref, ()),), stmt.value, [], loop, scope)
+                else:
+                    later.append(stmt)
+            elif t is Derive:
+                self.used.add(_join(scope.path, stmt.name))
+        for stmt in later:
+            if type(stmt) is Binding:
+                self.binding(stmt, loop, data, scope, defaults=True)
+            else:
+                for seg in loop.segs(stmt.ref.segment):
+                    if seg.get(stmt.ref.element, stmt.ref.component) == "":
+                        seg.put(stmt.ref.element, stmt.ref.component, stmt.value)
+
+    def default_value(self, d, index: int) -> Any:
+        v = d.for_index(index)
+        if v.startswith("$"):
+            got = get_path(self.doc, v[1:])
+            return None if got is _MISSING else got
+        if v.startswith("@"):
+            return self.special(v[1:])
+        return v
+
+    def special(self, name: str) -> Any:
+        now = self.settings.get("now") or _dt.datetime.now()
+        if name == "date":
+            return now.date().isoformat()
+        if name == "time":
+            return now.strftime("%H:%M")
+        if name == "reference":
+            return self.settings.get("reference") or self.settings.get("control_number") or "0001"
+        raise self.fail(f"unknown builder value @{name}")
+
+    def binding(self, b: Binding, loop: BLoop, data: dict, scope: _Scope, defaults: bool) -> bool:
+        source = self.meta if scope.meta else data
+        fn = b.fn
+        paths = [_join(scope.path, t) for t in b.targets]
+        values = [get_path(source, t) for t in b.targets]
+        present = any(v is not _MISSING and v is not None for v in values)
+        if not present:
+            if not defaults:
+                return False
+            dv = self.default_value(b.default, scope.index)
+            if dv is None:
+                return True
+            values = [dv] + [None] * (len(b.targets) - 1)
+            fill_only = not b.default.first.startswith("$")
+        else:
+            fill_only = False
+            self.used.update(paths)
+        values = [None if v is _MISSING else v for v in values]
+        if b.is_list:
+            items = values[0]
+            if not isinstance(items, list):
+                raise self.fail("must be a list", paths[0])
+            if len(items) > len(b.sources):
+                raise self.fail(f"has {len(items)} items; X12 has room for {len(b.sources)}", paths[0])
+            for item, src in zip(items, b.sources):
+                text, _ = self.convert(fn, (item,), scope, paths[0])
+                self.check_text(text, paths[0])
+                self.place((src,), text, [], loop, scope)
+            return True
+        text, qual_values = self.convert(fn, tuple(values), scope, paths[0])
+        self.check_text(text, paths[0])
+        quals = list(zip(fn.qualifiers, qual_values))
+        if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and not fill_only:
+            raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", paths[0])
+        return True
+
+    def convert(self, fn, values: tuple, scope: _Scope, path: str) -> tuple[str, list[str]]:
+        try:
+            return fn.write(values, scope.index)
+        except ValueError as exc:
+            raise self.fail(str(exc), path) from None
+
+    def check_text(self, text: str, path: str) -> None:
+        if text == "":
+            return
+        bad = self.settings.get("reserved") or "*:^~"
+        if any(ch in text for ch in bad) or "\n" in text or "\r" in text:
+            raise self.fail("contains a delimiter character or a line break, which X12 cannot carry", path)
+
+    def block(self, blk: Block, loop: BLoop, data: dict, scope: _Scope) -> None:
+        kind = blk.kind
+        if kind == "meta":
+            self.stmts(blk.body, loop, data, _Scope(scope.seg, scope.elem, scope.index, True, "x12.transaction"))
+        elif kind == "at":
+            inner = self.walk(loop, blk.path, create_last=False)
+            self.stmts(blk.body, inner, data, scope)
+        elif kind == "object":
+            sub = get_path(data, blk.name)
+            if sub is _MISSING or sub is None:
+                if not blk.required:
+                    return
+                sub = {}
+            if not isinstance(sub, dict):
+                raise self.fail("must be an object", _join(scope.path, blk.name))
+            inner = self.walk(loop, blk.path, create_last=True) if blk.path else loop
+            self.stmts(blk.body, inner, sub, _Scope(scope.seg, scope.elem, scope.index, scope.meta, _join(scope.path, blk.name)))
+        elif kind == "list_at":
+            items = get_path(data, blk.name)
+            if items is _MISSING or items is None:
+                return
+            if not isinstance(items, list):
+                raise self.fail("must be a list", _join(scope.path, blk.name))
+            for i, item in enumerate(items):
+                p = f"{_join(scope.path, blk.name)}[{i}]"
+                if not isinstance(item, dict):
+                    raise self.fail("must be an object", p)
+                inner = self.walk(loop, blk.path, create_last=True)
+                self.stmts(blk.body, inner, item, _Scope(index=i, path=p))
+        elif kind == "list_each":
+            items = get_path(data, blk.name)
+            if items is _MISSING or items is None:
+                return
+            if not isinstance(items, list):
+                raise self.fail("must be a list", _join(scope.path, blk.name))
+            src = blk.each
+            sid = src.ref.segment
+            for i, item in enumerate(items):
+                p = f"{_join(scope.path, blk.name)}[{i}]"
+                if not isinstance(item, dict):
+                    raise self.fail("must be an object", p)
+                if blk.each_last is None:
+                    if len(loop.segs(sid)) >= self.allowed(loop, sid):
+                        raise self.fail(f"has more items than the guide allows {sid} segments here", p)
+                    seg = self.new_seg(loop, sid)
+                    for c in src.conds:
+                        seg.put(c.ref.element, c.ref.component, c.codes[0])
+                    self.stmts(blk.body, loop, item, _Scope(seg, None, i, False, p))
+                else:
+                    width = blk.each_last.element - src.ref.element + 1
+                    segs = loop.segs(sid)
+                    k = i // width
+                    if k >= len(segs):
+                        if len(segs) >= self.allowed(loop, sid):
+                            raise self.fail(f"has more items than fit in the {sid} segments the guide allows", p)
+                        seg = self.new_seg(loop, sid)
+                    else:
+                        seg = segs[k]
+                    self.stmts(blk.body, loop, item, _Scope(seg, src.ref.element + i % width, i, False, p))
+
+    # ---------------------------------------------------------------- unmapped
+    def reinsert(self, unmapped: Any) -> None:
+        if not unmapped:
+            return
+        if not isinstance(unmapped, list):
+            raise self.fail("must be a list of segments", "unmapped")
+        for n, entry in enumerate(unmapped):
+            where = f"unmapped[{n}]"
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not isinstance(entry.get("elements"), list):
+                raise self.fail("must be {\"loop\": .., \"id\": .., \"elements\": [..]}", where)
+            loop = self.root
+            for part in filter(None, str(entry.get("loop", "")).split("/")):
+                lid, _, k = part.partition("[")
+                k = int(k.rstrip("]")) if k else 0
+                existing = loop.loops(lid)
+                while len(existing) <= k:
+                    existing.append(self.new_loop(loop, self.any_node(loop, lid, where), trigger=False))
+                loop = existing[k]
+            seg = self.new_seg(loop, entry["id"])
+            for i, el in enumerate(entry["elements"], start=1):
+                comps = el if isinstance(el, list) else [el]
+                for j, comp in enumerate(comps, start=1):
+                    text = str(comp)
+                    self.check_text(text, where)
+                    seg.put(i, j, text)
+        self.used.add("unmapped")
+
+    # ---------------------------------------------------------------- finishing
+    def finish(self, root: BLoop) -> None:
+        self._order(root)
+        self._implied(root)
+        self._hl(root)
+
+    def _node_for(self, loop: BLoop, seg: BSeg) -> SegmentNode | None:
+        best = None
+        for c in loop.node.children:
+            if isinstance(c, SegmentNode) and c.id == seg.id:
+                if best is None:
+                    best = c
+                if c.keys and all(seg.get(e, comp) in codes for e, comp, codes in c.keys):
+                    return c
+        return best
+
+    def _order(self, loop: BLoop) -> None:
+        index = {id(c): n for n, c in enumerate(loop.node.children)}
+        for child in loop.children:
+            if type(child) is BSeg:
+                child.node = self._node_for(loop, child)
+            else:
+                self._order(child)
+
+        def key(child):
+            node = child.node
+            return (index.get(id(node), len(index)), child.order)
+
+        loop.children.sort(key=key)
+
+    def _implied(self, loop: BLoop) -> None:
+        for child in loop.children:
+            if type(child) is BLoop:
+                self._implied(child)
+                continue
+            node = child.node
+            if node is None:
+                continue
+            for spec in node.specs.values():
+                if spec.usage != "R" or spec.codes is None or len(spec.codes) != 1:
+                    continue
+                if spec.component is not None and not any(child.get(spec.element, k) for k in range(1, 10)):
+                    continue
+                if child.get(spec.element, spec.component) == "":
+                    child.put(spec.element, spec.component, next(iter(spec.codes)))
+
+    def _hl(self, root: BLoop) -> None:
+        counter = [0]
+
+        def has_hl(lp: BLoop) -> bool:
+            return bool(lp.children) and type(lp.children[0]) is BSeg and lp.children[0].id == "HL"
+
+        def descendants_have_hl(lp: BLoop) -> bool:
+            return any(type(c) is BLoop and (has_hl(c) or descendants_have_hl(c)) for c in lp.children)
+
+        def visit(lp: BLoop, parent_id: str) -> None:
+            my_id = parent_id
+            if has_hl(lp):
+                counter[0] += 1
+                my_id = str(counter[0])
+                hl = lp.children[0]
+                hl.put(1, None, my_id)
+                hl.put(2, None, parent_id)
+                spec = hl.node.specs.get("HL04") if hl.node is not None else None
+                if spec is not None and spec.usage != "N":
+                    hl.put(4, None, "1" if descendants_have_hl(lp) else "0")
+            for c in lp.children:
+                if type(c) is BLoop:
+                    visit(c, my_id)
+
+        visit(root, "")
+
+    # ---------------------------------------------------------------- output
+    def segments(self) -> list[list]:
+        """The body segments in order (ST and SE excluded), elements as lists of components."""
+        out: list[list] = []
+
+        def visit(lp: BLoop) -> None:
+            for c in lp.children:
+                if type(c) is BSeg:
+                    if c.id in ("ST", "SE"):
+                        continue
+                    out.append([c.id, *c.elements()])
+                else:
+                    visit(c)
+
+        visit(self.root)
+        return out
+
+
+def unused_paths(data: Any, used: set[str], platform: tuple[str, ...], prefix: str = "") -> list[str]:
+    """JSON leaf paths that no statement wrote into the X12."""
+    out: list[str] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            p = _join(prefix, k)
+            if not prefix and k in platform:
+                continue
+            if p in used or v is None:
+                continue
+            if isinstance(v, (dict, list)):
+                out.extend(unused_paths(v, used, platform, p))
+            else:
+                out.append(p)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.extend(unused_paths(v, used, platform, f"{prefix}[{i}]"))
+    return out

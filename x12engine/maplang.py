@@ -1,0 +1,411 @@
+"""Mapping files (*.x12m) → compiled statements.
+
+The language is the lark grammar ``maps/x12m.lark``; ``maps/README.md`` documents
+it. A map is compiled once per process and checked against its guide (every loop
+path and element reference must exist there) and the code tables it names, so a
+typo in a map fails when the map loads, naming the file and line, never while a
+user's file is being converted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedInput, VisitError
+
+from .errors import X12Error, Location
+from .resources import maps_dir
+
+
+class MapError(X12Error):
+    """A mapping file is malformed or does not fit its guide."""
+
+
+# ----------------------------------------------------------------------------
+# compiled objects
+# ----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """An element or component reference: ``NM109`` / ``SV101-02``, or ``-02`` inside ``each HI01..HI12``."""
+
+    segment: str | None  # None for a component of the current element
+    element: int | None
+    component: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    ref: Ref
+    codes: tuple[str, ...]  # any of these on read; the first is written on build
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    ref: Ref
+    conds: tuple[Cond, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Default:
+    """A build-time value for an absent field; constants are also elided on read.
+
+    ``$path`` names another field of the document (from the root) instead of a
+    constant; ``@name`` a value the builder computes (``@date``, ``@time``).
+    """
+
+    first: str
+    rest: str | None = None  # for list items after the first (`default ABK then ABF`)
+
+    def for_index(self, index: int) -> str:
+        return self.first if index == 0 or self.rest is None else self.rest
+
+    @property
+    def constant(self) -> bool:
+        return not (self.first.startswith("$") or self.first.startswith("@"))
+
+
+@dataclass(slots=True, eq=False)
+class Binding:
+    targets: tuple[str, ...]
+    sources: tuple[Source, ...]
+    is_list: bool  # `name[] = A | B`: read collects every source's value; build spreads the items
+    transform: str | None
+    args: tuple[object, ...]  # Ref or str (table names)
+    default: Default | None
+    line: int
+    fn: object = None  # the Transform, attached when the map is checked
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    loop: str
+    conds: tuple[Cond, ...] = ()
+
+
+@dataclass(slots=True)
+class Block:
+    kind: str  # object | list_at | list_each | at | meta
+    name: str | None
+    path: tuple[Step, ...] | None
+    body: list
+    line: int
+    each: Source | None = None
+    each_last: Ref | None = None  # `each HI01..HI12`: elements from each.ref to this one
+    required: bool = False  # build creates the loop even when the JSON object is absent
+
+
+@dataclass(slots=True)
+class When:
+    """`when PATH | FIELD {..} else {..}`: read takes the first branch when the loop
+    path exists; build takes it when the JSON field is present."""
+
+    path: tuple[Step, ...]
+    field: str
+    then: list
+    otherwise: list
+    line: int
+
+
+@dataclass(slots=True, eq=False)
+class Derive:
+    name: str
+    quantifier: str  # first | none | any
+    source: Source
+    transform: str | None
+    args: tuple[object, ...]
+    line: int
+    fn: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetConst:
+    ref: Ref
+    value: str
+    only_if_empty: bool  # `default REF = v` (True) vs `set REF = v` (False)
+    line: int
+
+
+@dataclass(slots=True)
+class Map:
+    name: str
+    title: str
+    transaction: str  # ST01
+    guide: str  # 005010X217
+    group: str  # GS01 functional identifier code
+    model: str  # class name of the generated pydantic model
+    model_title: str
+    platform: tuple[str, ...]  # JSON fields the model accepts but X12 does not carry
+    body: list
+    path: Path
+    sets: list[SetConst] = field(default_factory=list)  # top-level constants (BHT02 ...)
+
+
+# ----------------------------------------------------------------------------
+# parsing
+# ----------------------------------------------------------------------------
+@cache
+def _lark() -> Lark:
+    text = (maps_dir() / "x12m.lark").read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse_ref(text: str) -> Ref:
+    if text.startswith("-"):
+        return Ref(None, None, int(text[1:]), text)
+    comp = None
+    base = text
+    if "-" in text:
+        base, c = text.split("-", 1)
+        comp = int(c)
+    return Ref(base[:-2], int(base[-2:]), comp, text)
+
+
+def _unquote(tok) -> str:
+    s = str(tok)
+    return s[1:-1] if len(s) >= 2 and s[0] == '"' and s[-1] == '"' else s
+
+
+class _Compile(Transformer):
+    def __init__(self, path: Path):
+        super().__init__()
+        self.file = path
+        self.headers: dict = {"platform": ()}
+        self.fragments: dict[str, list] = {}
+
+    # headers ---------------------------------------------------------------
+    def map_decl(self, items):
+        self.headers["name"] = str(items[0])
+        self.headers["title"] = _unquote(items[1]) if len(items) > 1 else ""
+        return None
+
+    def transaction_decl(self, items):
+        self.headers["transaction"] = str(items[0])
+
+    def guide_decl(self, items):
+        self.headers["guide"] = str(items[0])
+
+    def group_decl(self, items):
+        self.headers["group"] = str(items[0])
+
+    def model_decl(self, items):
+        self.headers["model"] = str(items[0])
+        self.headers["model_title"] = _unquote(items[1]) if len(items) > 1 else ""
+
+    def platform_decl(self, items):
+        self.headers["platform"] = tuple(str(i) for i in items)
+
+    def include_decl(self, items):
+        self.headers.setdefault("include", []).append(_unquote(items[0]))
+
+    # pieces ----------------------------------------------------------------
+    def ref(self, items):
+        return parse_ref(str(items[0]))
+
+    def code(self, items):
+        return _unquote(items[0])
+
+    def cond(self, items):
+        return Cond(items[0], tuple(items[1:]))
+
+    def conds(self, items):
+        return tuple(items)
+
+    def source(self, items):
+        return Source(items[0], items[1] if len(items) > 1 else ())
+
+    def single_target(self, items):
+        return (str(items[0]),)
+
+    def list_target(self, items):
+        return ("[]", str(items[0]))
+
+    def pair_target(self, items):
+        return (str(items[0]), str(items[1]))
+
+    def targ(self, items):
+        t = items[0]
+        return t if isinstance(t, Ref) else str(t)
+
+    def as_transform(self, items):
+        return ("transform", str(items[0]), tuple(items[1:]))
+
+    def value(self, items):
+        return _unquote(items[0])
+
+    def default_value(self, items):
+        return ("default", Default(items[0], items[1] if len(items) > 1 else None))
+
+    def step(self, items):
+        return Step(str(items[0]), items[1] if len(items) > 1 else ())
+
+    def path(self, items):
+        return tuple(items)
+
+    @staticmethod
+    def _modifiers(mods) -> tuple[str | None, tuple, Default | None]:
+        transform, args, default = None, (), None
+        for kind, *rest in mods:
+            if kind == "transform":
+                transform, args = rest
+            else:
+                default = rest[0]
+        return transform, args, default
+
+    # statements ------------------------------------------------------------
+    @v_args(meta=True)
+    def binding(self, meta, items):
+        targets = items[0]
+        is_list = targets[0] == "[]"
+        if is_list:
+            targets = targets[1:]
+        sources = tuple(i for i in items[1:] if isinstance(i, Source))
+        mods = [i for i in items[1:] if isinstance(i, tuple)]
+        transform, args, default = self._modifiers(mods)
+        return Binding(targets, sources, is_list, transform, args, default, meta.line)
+
+    @v_args(meta=True)
+    def derive(self, meta, items):
+        name, quant, source, *mods = items
+        transform, args, _ = self._modifiers(mods)
+        return Derive(str(name), str(quant), source, transform, args, meta.line)
+
+    @v_args(meta=True)
+    def set_stmt(self, meta, items):
+        return SetConst(items[0], items[1], False, meta.line)
+
+    @v_args(meta=True)
+    def default_stmt(self, meta, items):
+        return SetConst(items[0], items[1], True, meta.line)
+
+    @v_args(meta=True)
+    def use_stmt(self, meta, items):
+        return ("use", str(items[0]), meta.line)
+
+    @staticmethod
+    def _body(items) -> list:
+        return [i for i in items if i is not None]
+
+    @v_args(meta=True)
+    def object_block(self, meta, items):
+        name = str(items[0])
+        path = items[1] if len(items) > 1 and isinstance(items[1], tuple) and items[1] and isinstance(items[1][0], Step) else None
+        rest = list(items[2:] if path is not None else items[1:])
+        required = bool(rest) and isinstance(rest[0], Token) and rest[0].type == "REQUIRED"
+        if required:
+            rest.pop(0)
+        return Block("object", name, path, self._body(rest), meta.line, required=required)
+
+    @v_args(meta=True)
+    def list_at(self, meta, items):
+        return Block("list_at", str(items[0]), items[1], self._body(items[2:]), meta.line)
+
+    @v_args(meta=True)
+    def list_each(self, meta, items):
+        name, seg = str(items[0]), str(items[1])
+        rest = list(items[2:])
+        conds: tuple = ()
+        if rest and isinstance(rest[0], tuple) and all(isinstance(c, Cond) for c in rest[0]):
+            conds = rest.pop(0)
+        return Block("list_each", name, None, self._body(rest), meta.line, Source(Ref(seg, None, None, seg), conds))
+
+    @v_args(meta=True)
+    def list_each_element(self, meta, items):
+        name, first, last = str(items[0]), items[1], items[2]
+        if first.segment != last.segment or first.component is not None or last.component is not None or last.element < first.element:
+            raise MapError(f"`each {first.text}..{last.text}` must run over elements of one segment", Location(source=f"{self.file}:{meta.line}"))
+        return Block("list_each", name, None, self._body(items[3:]), meta.line, Source(first, ()), last)
+
+    @v_args(meta=True)
+    def at_block(self, meta, items):
+        return Block("at", None, items[0], self._body(items[1:]), meta.line)
+
+    @v_args(meta=True)
+    def meta_block(self, meta, items):
+        return Block("meta", None, None, self._body(items), meta.line)
+
+    def alt(self, items):
+        return self._body(items)
+
+    @v_args(meta=True)
+    def when_block(self, meta, items):
+        path, name, then, *rest = items
+        return When(path, str(name), then, rest[0] if rest else [], meta.line)
+
+    @v_args(meta=True)
+    def fragment(self, meta, items):
+        self.fragments[str(items[0])] = self._body(items[1:])
+        return None
+
+    def start(self, items):
+        return self._body(items)
+
+
+def _load_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _parse(path: Path) -> tuple[list, _Compile]:
+    text = _load_text(path)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        line = getattr(exc, "line", None)
+        col = getattr(exc, "column", None)
+        snippet = text.splitlines()[line - 1].strip() if line and line - 1 < len(text.splitlines()) else ""
+        raise MapError(f"cannot parse `{snippet}` at column {col}", Location(source=f"{path}:{line}")) from None
+    compiler = _Compile(path)
+    try:
+        body = compiler.transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, MapError):
+            raise exc.orig_exc from None
+        raise
+    return body, compiler
+
+
+def parse_map(path: Path) -> Map:
+    """Parse and compile one map file (not yet checked against its guide)."""
+    body, compiler = _parse(path)
+    headers = compiler.headers
+    fragments: dict[str, list] = {}
+    for name in headers.get("include", []):
+        _, lib = _parse(path.parent / name)
+        fragments.update(lib.fragments)
+    fragments.update(compiler.fragments)
+    for key in ("name", "transaction", "guide", "group", "model"):
+        if key not in headers:
+            raise MapError(f"missing `{key}` declaration", Location(source=str(path)))
+    body = _expand(body, fragments, path)
+    sets = [s for s in body if isinstance(s, SetConst)]
+    return Map(
+        name=headers["name"], title=headers.get("title", ""), transaction=headers["transaction"], guide=headers["guide"],
+        group=headers["group"], model=headers["model"], model_title=headers.get("model_title", ""),
+        platform=headers["platform"], body=body, path=path, sets=sets,
+    )
+
+
+def _expand(body: list, fragments: dict[str, list], path: Path, depth: int = 0) -> list:
+    """Replace `use NAME` by the fragment's statements (recursively)."""
+    if depth > 20:
+        raise MapError("fragments nest more than 20 deep (a fragment uses itself?)", Location(source=str(path)))
+    out: list = []
+    for stmt in body:
+        if isinstance(stmt, tuple) and stmt and stmt[0] == "use":
+            _, name, line = stmt
+            if name not in fragments:
+                raise MapError(f"`use {name}`: no fragment of that name", Location(source=f"{path}:{line}"))
+            out.extend(_expand(fragments[name], fragments, path, depth + 1))
+        elif isinstance(stmt, Block):
+            stmt.body = _expand(stmt.body, fragments, path, depth + 1)
+            out.append(stmt)
+        elif isinstance(stmt, When):
+            stmt.then = _expand(stmt.then, fragments, path, depth + 1)
+            stmt.otherwise = _expand(stmt.otherwise, fragments, path, depth + 1)
+            out.append(stmt)
+        else:
+            out.append(stmt)
+    return out

@@ -1,0 +1,384 @@
+"""Loop tree → semantic JSON, driven by a compiled map.
+
+Every element the map reads is marked consumed; what no statement consumed is
+reported, never dropped: whole segments go to ``unmapped`` (with their loop
+path, so the builder can put them back) and leftover elements of mapped
+segments become warnings. Warnings name the loop, segment position and element,
+never the value.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Finding, Location
+from .grammar import LoopNode, SegmentNode
+from .mapcatalog import Compiled
+from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
+from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
+from .transforms import ReadIssue
+
+STRUCTURAL = frozenset({"ST", "SE", "HL"})
+
+
+class _Scope:
+    __slots__ = ("seg", "elem", "index", "meta")
+
+    def __init__(self, seg=None, elem=None, index=0, meta=False):
+        self.seg, self.elem, self.index, self.meta = seg, elem, index, meta
+
+
+def set_path(out: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        nxt = out.get(p)
+        if not isinstance(nxt, dict):
+            nxt = out[p] = {}
+        out = nxt
+    out[parts[-1]] = value
+
+
+def _merge(out: dict, name: str, sub: dict) -> None:
+    parts = name.split(".")
+    for p in parts[:-1]:
+        out = out.setdefault(p, {})
+    existing = out.get(parts[-1])
+    if isinstance(existing, dict):
+        existing.update(sub)
+    else:
+        out[parts[-1]] = sub
+
+
+class MapReader:
+    """Reads one transaction set with one map."""
+
+    def __init__(self, compiled: Compiled, inter: Interchange, group: Group, txn: Transaction, source: str | None = None):
+        self.c = compiled
+        self.inter, self.group, self.txn = inter, group, txn
+        self.comp = inter.delimiters.component
+        self.rep = inter.delimiters.repetition
+        self.consumed: dict[int, set[int]] = {}
+        self.claimed: set[int] = set()
+        self.findings: list[Finding] = []
+        self.meta: dict[str, Any] = {}
+        self.source = source
+        self._by_loop: dict[int, dict[str, list[tuple]]] = {}
+        self._paths: dict[int, str] = {}
+
+    # values -------------------------------------------------------------------
+    def value(self, tok: tuple, element: int, component: int | None) -> str:
+        els = tok[0]
+        v = els[element] if element < len(els) else ""
+        if self.rep and self.rep in v:
+            v = v.split(self.rep, 1)[0]
+        if component is not None:
+            parts = v.split(self.comp)
+            v = parts[component - 1] if component <= len(parts) else ""
+        return v
+
+    def ref_value(self, tok: tuple, ref: Ref, scope: _Scope) -> str:
+        if ref.segment is None:
+            return self.value(tok, scope.elem, ref.component)
+        return self.value(tok, ref.element, ref.component)
+
+    def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
+        element = scope.elem if ref.segment is None else ref.element
+        self.consumed.setdefault(id(tok), set()).add(element)
+
+    def segments(self, loop: Loop, sid: str) -> list[tuple]:
+        idx = self._by_loop.get(id(loop))
+        if idx is None:
+            idx = {}
+            for c in loop.children:
+                if type(c) is tuple:
+                    idx.setdefault(c[0][0], []).append(c)
+            self._by_loop[id(loop)] = idx
+        return idx.get(sid, [])
+
+    def candidates(self, src: Source, loop: Loop, scope: _Scope) -> list[tuple]:
+        ref = src.ref
+        if ref.segment is None:
+            return [scope.seg]
+        if scope.seg is not None and scope.seg[0][0] == ref.segment:
+            return [scope.seg]
+        if ref.segment == "GS":
+            return [self.group.header]
+        if ref.segment == "ISA":
+            return [self.inter.header]
+        return self.segments(loop, ref.segment)
+
+    def matches(self, tok: tuple, conds: tuple[Cond, ...], scope: _Scope) -> bool:
+        return all(self.ref_value(tok, c.ref, scope) in c.codes for c in conds)
+
+    def locate(self, src: Source, loop: Loop, scope: _Scope) -> tuple[tuple | None, str]:
+        for tok in self.candidates(src, loop, scope):
+            if self.matches(tok, src.conds, scope):
+                v = self.ref_value(tok, src.ref, scope)
+                if v != "":
+                    return tok, v
+        return None, ""
+
+    # findings -------------------------------------------------------------------
+    def where(self, tok: tuple | None, loop: Loop | None, element: str | None = None) -> Location:
+        return Location(
+            source=self.source, interchange=self.inter.control_number, group=self.group.control_number,
+            transaction=self.txn.control_number,
+            segment_index=tok[1] if tok is not None else None, line=tok[3] if tok is not None else None,
+            segment_id=tok[0][0] if tok is not None else None,
+            loop=self._paths.get(id(loop)) if loop is not None else None, element=element,
+        )
+
+    def warn(self, code: str, message: str, where: Location) -> None:
+        self.findings.append(Finding("warning", code, message, where))
+
+    # statements -------------------------------------------------------------------
+    def read(self) -> dict:
+        self._index_paths(self.txn.body, "")
+        out: dict = {}
+        self.stmts(self.c.map.body, self.txn.body, out, _Scope())
+        return out
+
+    def _index_paths(self, loop: Loop, prefix: str) -> None:
+        seen: dict[str, int] = {}
+        for child in loop.children:
+            if type(child) is Loop:
+                n = seen.get(child.id, 0)
+                seen[child.id] = n + 1
+                path = f"{prefix}/{child.id}" if prefix else child.id
+                if n:
+                    path += f"[{n}]"
+                self._paths[id(child)] = path
+                self._index_paths(child, path)
+
+    def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
+        for stmt in body:
+            t = type(stmt)
+            if t is Binding:
+                self.binding(stmt, loop, out, scope)
+            elif t is Block:
+                self.block(stmt, loop, out, scope)
+            elif t is When:
+                branch = stmt.then if self.resolve(loop, stmt.path, claim=False) else stmt.otherwise
+                self.stmts(branch, loop, out, scope)
+            elif t is SetConst:
+                src = Source(stmt.ref, ())
+                for tok in self.candidates(src, loop, scope):
+                    if self.ref_value(tok, stmt.ref, scope) == stmt.value:
+                        self.consume(tok, stmt.ref, scope)
+            elif t is Derive:
+                self.derive(stmt, out)
+
+    def binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
+        fn = b.fn
+        target = self.meta if scope.meta else out
+        if b.is_list:
+            values = []
+            for src in b.sources:
+                tok, raw = self.locate(src, loop, scope)
+                if tok is not None:
+                    self.consume_source(tok, src, scope)
+                    values.append(self.convert(fn, raw, tok, loop, scope, b, src))
+            if values:
+                set_path(target, b.targets[0], values)
+            return
+        for src in b.sources:
+            tok, raw = self.locate(src, loop, scope)
+            if tok is None:
+                continue
+            self.consume_source(tok, src, scope)
+            quals = []
+            for q in fn.qualifiers:
+                quals.append(self.ref_value(tok, q, scope))
+                self.consume(tok, q, scope)
+            value = self.convert(fn, raw, tok, loop, scope, b, src, quals)
+            if len(b.targets) == 1:
+                if b.default is not None and b.default.constant and value == b.default.for_index(scope.index):
+                    return
+                set_path(target, b.targets[0], value)
+            else:
+                for name, v in zip(b.targets, value if isinstance(value, tuple) else (value, None)):
+                    if v is not None:
+                        set_path(target, name, v)
+            return
+
+    def consume_source(self, tok: tuple, src: Source, scope: _Scope) -> None:
+        self.consume(tok, src.ref, scope)
+        for c in src.conds:
+            self.consume(tok, c.ref, scope)
+
+    def convert(self, fn, raw: str, tok, loop, scope, b: Binding, src: Source, quals: list[str] | None = None) -> Any:
+        try:
+            return fn.read(raw, quals or [])
+        except ReadIssue as issue:
+            ref = src.ref.text if src.ref.segment else f"{tok[0][0]}{scope.elem:02d}{src.ref.text}"
+            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}; kept as it is", self.where(tok, loop, ref))
+            return issue.fallback if issue.fallback is not None else raw
+
+    def block(self, blk: Block, loop: Loop, out: dict, scope: _Scope) -> None:
+        kind = blk.kind
+        if kind == "meta":
+            self.stmts(blk.body, loop, out, _Scope(scope.seg, scope.elem, scope.index, meta=True))
+        elif kind == "at":
+            found = self.resolve(loop, blk.path, claim=False)
+            if found:
+                self.stmts(blk.body, found[0], out, scope)
+        elif kind == "object":
+            if blk.path:
+                found = self.resolve(loop, blk.path, claim=True)
+                if not found:
+                    return
+                inner = found[0]
+                self.claimed.add(id(inner))
+            else:
+                inner = loop
+            sub: dict = {}
+            self.stmts(blk.body, inner, sub, scope)
+            if sub:
+                _merge(out, blk.name, sub)
+        elif kind == "list_at":
+            items = []
+            for i, inner in enumerate(self.resolve(loop, blk.path, claim=True)):
+                self.claimed.add(id(inner))
+                sub: dict = {}
+                self.stmts(blk.body, inner, sub, _Scope(index=i))
+                items.append(sub)
+            if items:
+                set_path(out, blk.name, items)
+        elif kind == "list_each":
+            items = []
+            src = blk.each
+            for tok in self.candidates(Source(src.ref, ()), loop, scope):
+                if not self.matches(tok, src.conds, scope):
+                    continue
+                if blk.each_last is None:
+                    self.consume_source(tok, src, scope)
+                    self.consumed.setdefault(id(tok), set())
+                    sub: dict = {}
+                    self.stmts(blk.body, loop, sub, _Scope(tok, None, len(items)))
+                    items.append(sub)
+                else:
+                    for e in range(src.ref.element, blk.each_last.element + 1):
+                        if self.value(tok, e, None) == "":
+                            continue
+                        sub = {}
+                        self.stmts(blk.body, loop, sub, _Scope(tok, e, len(items)))
+                        items.append(sub)
+            if items:
+                set_path(out, blk.name, items)
+
+    def resolve(self, loop: Loop, path: tuple[Step, ...], claim: bool) -> list[Loop]:
+        current = [loop]
+        for n, step in enumerate(path):
+            last = n == len(path) - 1
+            nxt = []
+            for lp in current:
+                for child in lp.children:
+                    if type(child) is not Loop or child.id != step.loop:
+                        continue
+                    if last and claim and id(child) in self.claimed:
+                        continue
+                    if step.conds and not self.loop_matches(child, step.conds):
+                        continue
+                    nxt.append(child)
+            current = nxt
+        return current
+
+    def loop_matches(self, loop: Loop, conds: tuple[Cond, ...]) -> bool:
+        for c in conds:
+            toks = self.segments(loop, c.ref.segment)
+            if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
+                return False
+        return True
+
+    def derive(self, d: Derive, out: dict) -> None:
+        hits = []
+        for tok in self.txn.segments():
+            if tok[0][0] == d.source.ref.segment and self.matches(tok, d.source.conds, _Scope()):
+                hits.append(tok)
+                if d.quantifier != "first":
+                    break
+                if self.value(tok, d.source.ref.element, d.source.ref.component):
+                    break
+        if d.quantifier == "none":
+            out[d.name] = not hits
+        elif d.quantifier == "any":
+            out[d.name] = bool(hits)
+        elif hits:
+            raw = self.value(hits[-1], d.source.ref.element, d.source.ref.component)
+            if raw:
+                try:
+                    out[d.name] = d.fn.read(raw, [])
+                except ReadIssue as issue:
+                    out[d.name] = issue.fallback if issue.fallback is not None else raw
+
+    # leftovers -------------------------------------------------------------------
+    def leftovers(self, implied) -> list[dict]:
+        """Segments nothing consumed (returned, for ``unmapped``) and elements left over (warnings)."""
+        unmapped: list[dict] = []
+        d = self.inter.delimiters
+        self._walk_leftovers(self.txn.body, implied, unmapped, d)
+        return unmapped
+
+    def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
+        path = self._paths.get(id(loop), "")
+        for child in loop.children:
+            t = type(child)
+            if t is Loop:
+                self._walk_leftovers(child, implied, unmapped, d)
+                continue
+            if t is Unexpected:
+                entry = segment_to_json(child.token, d, child.reason)
+                entry["loop"] = path
+                unmapped.append(entry)
+                self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
+                continue
+            sid = child[0][0]
+            if sid in STRUCTURAL or (sid == "BHT" and not path):
+                continue
+            used = self.consumed.get(id(child))
+            imp = implied(loop.id, child)
+            if used is None:
+                if all(i in imp for i, v in enumerate(child[0]) if i and v):
+                    continue  # only implied constants: nothing to carry
+                entry = segment_to_json(child, d)
+                entry["loop"] = path
+                unmapped.append(entry)
+                self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
+                continue
+            left = [i for i, v in enumerate(child[0]) if i and v and i not in used and i not in imp]
+            if left:
+                refs = ", ".join(f"{sid}{i:02d}" for i in left)
+                self.warn("element_not_mapped", f"{refs} not carried by the model", self.where(child, loop))
+
+
+class Implied:
+    """Elements whose value the grammar fixes (a single code): carrying them adds nothing."""
+
+    def __init__(self, guide):
+        self.by_loop: dict[tuple[str, str], list[SegmentNode]] = {}
+        for node in guide.segments():
+            parent = node.parent.id if node.parent is not None else guide.root.id
+            self.by_loop.setdefault((parent, node.id), []).append(node)
+        self._cache: dict[tuple[str, str], dict[int, str]] = {}
+
+    def fixed(self, loop_id: str, sid: str) -> dict[int, str]:
+        key = (loop_id, sid)
+        got = self._cache.get(key)
+        if got is None:
+            got = {}
+            nodes = self.by_loop.get(key, [])
+            if nodes:
+                common: dict[int, str] | None = None
+                for node in nodes:
+                    fixed = {}
+                    for spec in node.specs.values():
+                        if spec.component is None and spec.codes is not None and len(spec.codes) == 1:
+                            fixed[spec.element] = next(iter(spec.codes))
+                    common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
+                got = common or {}
+            self._cache[key] = got
+        return got
+
+    def __call__(self, loop_id: str, tok: tuple) -> set[int]:
+        fixed = self.fixed(loop_id, tok[0][0])
+        els = tok[0]
+        return {i for i, code in fixed.items() if i < len(els) and els[i] == code}

@@ -1,0 +1,162 @@
+"""Pydantic models generated from the maps, so a model can never disagree with its map.
+
+Each map names its model (``model AuthorizationRequest``). The model's fields
+are the JSON fields the map reads and writes; a field translated by a code
+table accepts exactly that table's enum values (or ``{"code": .., "enum": null}``
+for a code the table does not know), so an enum value cannot exist without a
+table row, nor a row without an enum value. Unknown fields are rejected, which
+is how a misspelt field becomes an error naming its path instead of silently
+vanishing.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from functools import cache
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .mapcatalog import Compiled, load_map, map_names
+from .maplang import Binding, Block, Derive, SetConst, When
+from .transforms import CodeTransform, PeriodTransform, Transform, _Simple
+
+
+class UnknownCode(BaseModel):
+    """A code the code table does not (yet) list: kept as sent, never dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1)
+    enum: None = None
+
+
+class UnmappedSegment(BaseModel):
+    """A segment the map does not model, kept with its loop path so a rebuild puts it back."""
+
+    model_config = ConfigDict(extra="allow")
+    loop: str = ""
+    id: str
+    elements: list[Any]
+
+
+_TIME = r"^\d\d:\d\d(:\d\d(\.\d+)?)?$"
+
+
+def _scalar_type(fn: Transform) -> Any:
+    if isinstance(fn, CodeTransform):
+        enums = fn.table.enums()
+        if not enums:  # description-only lists: the code itself is the value
+            return str
+        return Union[Literal[enums], UnknownCode]  # type: ignore[valid-type]
+    if isinstance(fn, PeriodTransform):
+        return _dt.date
+    if isinstance(fn, _Simple):
+        return _SIMPLE_TYPES.get(fn.name, str)
+    return str
+
+
+_SIMPLE_TYPES: dict[str, Any] = {
+    "date": _dt.date,
+    "number": Union[int, float],
+    "decimal": Union[int, float],
+    "bool": bool,
+    "time": Annotated[str, Field(pattern=_TIME)],
+}
+
+
+class _Shape:
+    """Field tree collected from a map: name → ("scalar", type) | ("object", _Shape) | ("list", _Shape) | ("values", type)."""
+
+    def __init__(self):
+        self.fields: dict[str, tuple[str, Any]] = {}
+
+    def sub(self, dotted: str, kind: str) -> "_Shape":
+        parts = dotted.split(".")
+        shape = self
+        for p in parts[:-1]:
+            shape = shape._child(p, "object")
+        return shape._child(parts[-1], kind)
+
+    def _child(self, name: str, kind: str) -> "_Shape":
+        got = self.fields.get(name)
+        if got is None:
+            got = (kind, _Shape())
+            self.fields[name] = got
+        return got[1]
+
+    def scalar(self, dotted: str, typ: Any, kind: str = "scalar") -> None:
+        parts = dotted.split(".")
+        shape = self
+        for p in parts[:-1]:
+            shape = shape._child(p, "object")
+        shape.fields.setdefault(parts[-1], (kind, typ))
+
+
+def _collect(body: list, shape: _Shape) -> None:
+    for stmt in body:
+        if isinstance(stmt, Binding):
+            if stmt.is_list:
+                shape.scalar(stmt.targets[0], _scalar_type(stmt.fn), "values")
+            else:
+                for t in stmt.targets:
+                    shape.scalar(t, _scalar_type(stmt.fn))
+        elif isinstance(stmt, Derive):
+            shape.scalar(stmt.name, bool if stmt.quantifier != "first" else _scalar_type(stmt.fn))
+        elif isinstance(stmt, When):
+            _collect(stmt.then, shape)
+            _collect(stmt.otherwise, shape)
+        elif isinstance(stmt, Block):
+            if stmt.kind == "meta":
+                continue
+            if stmt.kind in ("at",):
+                _collect(stmt.body, shape)
+            elif stmt.kind == "object":
+                _collect(stmt.body, shape.sub(stmt.name, "object"))
+            else:
+                _collect(stmt.body, shape.sub(stmt.name, "list"))
+        elif isinstance(stmt, SetConst):
+            continue
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[._]", name) if p)
+
+
+def _make(name: str, shape: _Shape, doc: str | None, extra_fields: dict[str, Any] | None = None) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for fname, (kind, val) in shape.fields.items():
+        if kind == "scalar":
+            typ = val
+        elif kind == "values":
+            typ = list[val]
+        elif kind == "object":
+            typ = _make(name + _camel(fname), val, None)
+        else:
+            typ = list[_make(name + _camel(fname), val, None)]
+        fields[fname] = (Optional[typ], None)
+    for fname, spec in (extra_fields or {}).items():
+        fields[fname] = spec
+    model = create_model(name, __config__=ConfigDict(extra="forbid"), __doc__=doc, **fields)
+    return model
+
+
+@cache
+def model_for(map_name: str) -> type[BaseModel]:
+    """The pydantic model of one map (cached)."""
+    c: Compiled = load_map(map_name)
+    shape = _Shape()
+    _collect(c.map.body, shape)
+    extras = {name: (Optional[Any], Field(None, description="platform field: accepted, not carried in X12")) for name in c.map.platform}
+    extras["unmapped"] = (Optional[list[UnmappedSegment]], Field(None, description="segments the map does not model, kept verbatim"))
+    return _make(c.map.model, shape, c.map.model_title or c.map.title, extras)
+
+
+def schema_for(map_name: str) -> dict:
+    schema = model_for(map_name).model_json_schema()
+    c = load_map(map_name)
+    schema["$comment"] = f"x12engine map {c.map.name}: transaction {c.map.transaction}, guide {c.map.guide}"
+    return schema
+
+
+def models() -> dict[str, type[BaseModel]]:
+    return {name: model_for(name) for name in map_names()}

@@ -1,0 +1,262 @@
+"""Named value transforms used by maps (`as date`, `as code gender`, ...).
+
+Each transform converts one X12 element (plus, for some, qualifier elements
+named as arguments) to a JSON value and back. Reading never raises on a bad
+value: it keeps the raw text and reports a warning, because an inbound file
+with a malformed date must still convert. Writing raises ``ValueError`` with a
+message that names no value; the builder adds the field path.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from .codes import load_table
+
+
+class ReadIssue(Exception):
+    """A value that does not fit its transform on read; ``fallback`` (default: the raw text) is kept."""
+
+    def __init__(self, message: str, fallback: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.fallback = fallback
+
+
+def _date_read(raw: str) -> str:
+    if len(raw) == 8 and raw.isdigit():
+        try:
+            return _dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:])).isoformat()
+        except ValueError:
+            pass
+    raise ReadIssue("is not a CCYYMMDD date")
+
+
+def _date_write(value: Any) -> str:
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.strftime("%Y%m%d")
+    s = str(value)
+    try:
+        return _dt.date.fromisoformat(s).strftime("%Y%m%d")
+    except ValueError:
+        raise ValueError("is not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _time_read(raw: str) -> str:
+    if raw.isdigit() and len(raw) in (4, 6):
+        h, m = int(raw[:2]), int(raw[2:4])
+        s = int(raw[4:6]) if len(raw) == 6 else None
+        if h < 24 and m < 60 and (s is None or s < 60):
+            return f"{raw[:2]}:{raw[2:4]}" + (f":{raw[4:6]}" if s is not None else "")
+    if len(raw) > 6 and raw[:6].isdigit():  # HHMMSSDD: keep the decimal seconds
+        return f"{raw[:2]}:{raw[2:4]}:{raw[4:6]}.{raw[6:]}"
+    raise ReadIssue("is not an HHMM[SS[D..]] time")
+
+
+def _time_write(value: Any) -> str:
+    if isinstance(value, _dt.time):
+        return value.strftime("%H%M%S" if value.second else "%H%M")
+    s = str(value)
+    m = re.fullmatch(r"(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?", s)
+    if not m:
+        raise ValueError("is not a time (HH:MM or HH:MM:SS)")
+    return "".join(p for p in m.groups() if p)
+
+
+def _number_read(raw: str) -> int | float:
+    try:
+        d = Decimal(raw)
+    except InvalidOperation:
+        raise ReadIssue("is not a number") from None
+    if not d.is_finite():
+        raise ReadIssue("is not a number")
+    if d == d.to_integral_value() and "." not in raw:
+        return int(d)
+    return float(d)
+
+
+def _number_write(value: Any) -> str:
+    if isinstance(value, bool):
+        raise ValueError("is a boolean, not a number")
+    if isinstance(value, int):
+        return str(value)
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("is not a number") from None
+    if not d.is_finite():
+        raise ValueError("is not a finite number")
+    if d == d.to_integral_value():
+        return str(int(d))
+    text = format(d.normalize(), "f")
+    return text
+
+
+def _decimal_read(raw: str) -> float | int:
+    """Amounts: X12 R values, read as JSON numbers (``100`` stays an integer)."""
+    return _number_read(raw)
+
+
+def _bool_read(raw: str) -> bool:
+    if raw == "Y":
+        return True
+    if raw == "N":
+        return False
+    raise ReadIssue("is not Y or N")
+
+
+def _bool_write(value: Any) -> str:
+    if value is True:
+        return "Y"
+    if value is False:
+        return "N"
+    raise ValueError("is not a boolean")
+
+
+def _icd_read(raw: str) -> str:
+    """X12 sends diagnosis codes without the decimal point; PokitDok shows it (R10.9)."""
+    if "." in raw or len(raw) <= 3:
+        return raw
+    return raw[:3] + "." + raw[3:]
+
+
+def _icd_write(value: Any) -> str:
+    return str(value).replace(".", "")
+
+
+def _text_write(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, (int, float, Decimal)):
+        return _number_write(value)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------
+# transform objects
+# ----------------------------------------------------------------------------
+class Transform:
+    """One element (plus qualifier arguments) ↔ one or two JSON values."""
+
+    arity = 1  # JSON targets
+    table_arg = False  # first argument is a code-table name
+
+    def __init__(self, args: tuple = ()):
+        self.args = args
+
+    @property
+    def qualifiers(self) -> tuple:
+        """Element references among the arguments (read and written alongside)."""
+        return tuple(a for a in self.args if not isinstance(a, str))
+
+    def read(self, raw: str, quals: list[str]) -> Any:
+        return raw
+
+    def write(self, values: tuple, index: int) -> tuple[str, list[str]]:
+        return _text_write(values[0]), []
+
+    def json_type(self) -> dict:
+        return {"type": "string"}
+
+
+class _Simple(Transform):
+    def __init__(self, args: tuple, name: str, reader: Callable, writer: Callable, schema: dict):
+        super().__init__(args)
+        self.name = name
+        self._reader, self._writer, self._schema = reader, writer, schema
+
+    def read(self, raw, quals):
+        return self._reader(raw)
+
+    def write(self, values, index):
+        return self._writer(values[0]), []
+
+    def json_type(self):
+        return self._schema
+
+
+class CodeTransform(Transform):
+    """A code through a table: known codes become enum names, unknown ones ``{"code": .., "enum": null}``."""
+
+    table_arg = True
+
+    def __init__(self, args: tuple):
+        super().__init__(args)
+        if not args or not isinstance(args[0], str):
+            raise ValueError("`as code` needs a table name")
+        self.table = load_table(args[0])
+
+    def read(self, raw, quals):
+        enum = self.table.enum_for(raw)
+        if enum is None:
+            raise ReadIssue(f"is not in code table {self.table.name}", {"code": raw, "enum": None})
+        return enum
+
+    def write(self, values, index):
+        v = values[0]
+        if isinstance(v, dict):
+            code = v.get("code")
+            if not isinstance(code, str) or not code:
+                raise ValueError(f"an unknown-code object needs a non-empty \"code\" ({self.table.name})")
+            return code, []
+        code = self.table.code_for(str(v))
+        if code is None:
+            raise ValueError(f"is not a {self.table.name} value (see maps/codes/{self.table.name}.tsv)")
+        return code, []
+
+    def json_type(self):
+        return {"enum": list(self.table.enums())}
+
+
+class PeriodTransform(Transform):
+    """DTP-style dates: D8 → (date, None); RD8 → (start, end). Needs the format qualifier element."""
+
+    arity = 2
+
+    def read(self, raw, quals):
+        fmt = quals[0] if quals else "D8"
+        if fmt == "RD8" and "-" in raw:
+            a, b = raw.split("-", 1)
+            return (_date_read(a), _date_read(b))
+        if fmt == "D8":
+            return (_date_read(raw), None)
+        raise ReadIssue(f"has a date format qualifier this map does not read ({fmt})")
+
+    def write(self, values, index):
+        start, end = values
+        if start is None:
+            raise ValueError("has an end date without a start date")
+        a = _date_write(start)
+        if end is None or _date_write(end) == a:
+            return a, ["D8"]
+        return f"{a}-{_date_write(end)}", ["RD8"]
+
+    def json_type(self):
+        return {"type": "string", "format": "date"}
+
+
+def make(name: str | None, args: tuple) -> Transform:
+    if name is None:
+        return Transform(args)
+    if name == "code":
+        return CodeTransform(args)
+    if name == "period":
+        return PeriodTransform(args)
+    simple = {
+        "date": (_date_read, _date_write, {"type": "string", "format": "date"}),
+        "time": (_time_read, _time_write, {"type": "string"}),
+        "number": (_number_read, _number_write, {"type": "number"}),
+        "decimal": (_decimal_read, _number_write, {"type": "number"}),
+        "bool": (_bool_read, _bool_write, {"type": "boolean"}),
+        "icd": (_icd_read, _icd_write, {"type": "string"}),
+    }
+    if name not in simple:
+        raise ValueError(f"unknown transform `{name}` (known: code, period, {', '.join(simple)})")
+    return _Simple(args, name, *simple[name])
+
+
+NAMES = ("code", "period", "date", "time", "number", "decimal", "bool", "icd")
