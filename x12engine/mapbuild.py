@@ -324,7 +324,7 @@ class MapBuilder:
         text, qual_values = self.convert(fn, tuple(values), scope, paths[0])
         self.check_text(text, paths[0])
         quals = list(zip(fn.qualifiers, qual_values))
-        if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and not fill_only:
+        if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and present:
             raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", paths[0])
         return True
 

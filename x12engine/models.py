@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .mapcatalog import Compiled, load_map, map_names
-from .maplang import Binding, Block, Derive, SetConst, When
+from .grammar import LoopNode, SegmentNode
+from .maplang import Binding, Block, Derive, When
 from .transforms import CodeTransform, PeriodTransform, Transform, _Simple
 
 
@@ -92,30 +93,67 @@ class _Shape:
         shape.fields.setdefault(parts[-1], (kind, typ))
 
 
-def _collect(body: list, shape: _Shape) -> None:
+def _codes(loop: LoopNode | None, b: Binding) -> frozenset[str] | None:
+    """The guide's code set for an untranslated binding, or None when any text is allowed."""
+    if loop is None:
+        return None
+    out: set[str] = set()
+    for src in b.sources:
+        ref = src.ref
+        if ref.segment is None:
+            return None
+        nodes = [c for c in loop.children if isinstance(c, SegmentNode) and c.id == ref.segment]
+        key = f"{ref.segment}{ref.element:02d}" + (f"-{ref.component:02d}" if ref.component else "")
+        for node in nodes:
+            spec = node.specs.get(key)
+            if spec is None or spec.codes is None:
+                return None
+            out |= spec.codes
+    return frozenset(out) or None
+
+
+def _annotate(typ: Any, codes: frozenset[str] | None, default) -> Any:
+    """Carry the guide's code set and the map's default (omitted on read, written on build) into the schema."""
+    extra: dict[str, Any] = {}
+    if codes is not None:
+        extra["x-x12-codes"] = sorted(codes)
+    if default is not None and default.constant:
+        extra["x-x12-default"] = default.first if default.rest is None else [default.first, default.rest]
+    return Annotated[typ, Field(json_schema_extra=extra)] if extra else typ
+
+
+def _child(loop: LoopNode | None, path) -> LoopNode | None:
+    for step in path or ():
+        loop = next((c for c in loop.children if isinstance(c, LoopNode) and c.id == step.loop), None) if loop else None
+    return loop
+
+
+def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
     for stmt in body:
         if isinstance(stmt, Binding):
+            typ = _scalar_type(stmt.fn)
+            codes = _codes(loop, stmt) if typ is str and stmt.fn.__class__ is Transform else None
+            typ = _annotate(typ, codes, stmt.default)
             if stmt.is_list:
-                shape.scalar(stmt.targets[0], _scalar_type(stmt.fn), "values")
+                shape.scalar(stmt.targets[0], typ, "values")
             else:
                 for t in stmt.targets:
-                    shape.scalar(t, _scalar_type(stmt.fn))
+                    shape.scalar(t, typ)
         elif isinstance(stmt, Derive):
             shape.scalar(stmt.name, bool if stmt.quantifier != "first" else _scalar_type(stmt.fn))
         elif isinstance(stmt, When):
-            _collect(stmt.then, shape)
-            _collect(stmt.otherwise, shape)
+            _collect(stmt.then, shape, loop)
+            _collect(stmt.otherwise, shape, loop)
         elif isinstance(stmt, Block):
+            inner = _child(loop, stmt.path)
             if stmt.kind == "meta":
                 continue
-            if stmt.kind in ("at",):
-                _collect(stmt.body, shape)
+            if stmt.kind == "at":
+                _collect(stmt.body, shape, inner)
             elif stmt.kind == "object":
-                _collect(stmt.body, shape.sub(stmt.name, "object"))
+                _collect(stmt.body, shape.sub(stmt.name, "object"), inner)
             else:
-                _collect(stmt.body, shape.sub(stmt.name, "list"))
-        elif isinstance(stmt, SetConst):
-            continue
+                _collect(stmt.body, shape.sub(stmt.name, "list"), inner)
 
 
 def _camel(name: str) -> str:
@@ -145,7 +183,7 @@ def model_for(map_name: str) -> type[BaseModel]:
     """The pydantic model of one map (cached)."""
     c: Compiled = load_map(map_name)
     shape = _Shape()
-    _collect(c.map.body, shape)
+    _collect(c.map.body, shape, c.guide.root)
     extras = {name: (Optional[Any], Field(None, description="platform field: accepted, not carried in X12")) for name in c.map.platform}
     extras["unmapped"] = (Optional[list[UnmappedSegment]], Field(None, description="segments the map does not model, kept verbatim"))
     return _make(c.map.model, shape, c.map.model_title or c.map.title, extras)
