@@ -1,0 +1,50 @@
+"""The map language: errors name the map file and line; the checker catches maps that do not fit their guide."""
+from __future__ import annotations
+
+import pytest
+
+from x12engine.mapcatalog import compile_map, load_map, map_names
+from x12engine.maplang import MapError
+
+HEADER = 'map t-test "test"\ntransaction 278\nguide 005010X217\ngroup HI\nmodel TestModel\nset BHT02 = 13\n'
+
+
+def compile_text(tmp_path, body: str):
+    path = tmp_path / "t.x12m"
+    path.write_text(HEADER + body)
+    return compile_map(path)
+
+
+def test_bundled_maps_compile():
+    assert {"278-request", "278-response"} <= set(map_names())
+    for name in map_names():
+        assert load_map(name).guide.guide == "005010X217" or load_map(name).map.transaction != "278"
+
+
+def test_a_good_map_compiles(tmp_path):
+    c = compile_text(tmp_path, "object payer at 2000A/2010A {\n    name = NM103 [NM102=2]\n}\n")
+    assert c.select_value == "13" and c.guide.name.endswith("Request for Review")
+
+
+@pytest.mark.parametrize("body, line, words", [
+    ("x = NM103 [NM102=2\n", 7, "cannot parse"),
+    ("object p at 2000A/2099Z {\n    x = NM103\n}\n", 7, "loop 2099Z is not inside loop 2000A"),
+    ("object p at 2000A/2010A {\n    x = SV101\n}\n", 8, "segment SV1 is not in loop 2010A"),
+    ("object p at 2000A/2010A {\n    x = NM140\n}\n", 8, "NM1 has 12 elements"),
+    ("object p at 2000A/2010A {\n    x = NM103 as code no_such_table\n}\n", 8, "no_such_table"),
+    ("object p at 2000A/2010A {\n    x = NM103 as sparkle\n}\n", 8, "unknown transform `sparkle`"),
+    ("object p at 2000A/2010A {\n    x = NM103\n    x = NM104\n}\n", 9, "`x` is already bound on line 8"),
+    ("use nothing_here\n", 7, "no fragment of that name"),
+    ("object p at 2000A/2010A {\n    x = -02\n}\n", 8, "only valid inside"),
+])
+def test_errors_name_the_file_and_line(tmp_path, body, line, words):
+    with pytest.raises(MapError) as info:
+        compile_text(tmp_path, body)
+    assert f"t.x12m:{line}" in str(info.value) and words in str(info.value)
+
+
+def test_missing_header_is_named(tmp_path):
+    path = tmp_path / "t.x12m"
+    path.write_text('map t-test "x"\ntransaction 278\n')
+    with pytest.raises(MapError, match="missing `guide` declaration"):
+        compile_map(path)
