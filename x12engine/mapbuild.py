@@ -359,26 +359,16 @@ class MapBuilder:
             inner = self.walk(loop, blk.path, create_last=True) if blk.path else loop
             self.stmts(blk.body, inner, sub, _Scope(scope.seg, scope.elem, scope.index, scope.meta, _join(scope.path, blk.name)))
         elif kind == "list_at":
-            items = get_path(data, blk.name)
-            if items is _MISSING or items is None:
-                return
-            if not isinstance(items, list):
-                raise self.fail("must be a list", _join(scope.path, blk.name))
-            for i, item in enumerate(items):
+            for i, item in enumerate(self.items(data, blk, scope)):
                 p = f"{_join(scope.path, blk.name)}[{i}]"
                 if not isinstance(item, dict):
                     raise self.fail("must be an object", p)
                 inner = self.walk(loop, blk.path, create_last=True)
                 self.stmts(blk.body, inner, item, _Scope(index=i, path=p))
         elif kind == "list_each":
-            items = get_path(data, blk.name)
-            if items is _MISSING or items is None:
-                return
-            if not isinstance(items, list):
-                raise self.fail("must be a list", _join(scope.path, blk.name))
             src = blk.each
             sid = src.ref.segment
-            for i, item in enumerate(items):
+            for i, item in enumerate(self.items(data, blk, scope)):
                 p = f"{_join(scope.path, blk.name)}[{i}]"
                 if not isinstance(item, dict):
                     raise self.fail("must be an object", p)
@@ -400,6 +390,14 @@ class MapBuilder:
                     else:
                         seg = segs[k]
                     self.stmts(blk.body, loop, item, _Scope(seg, src.ref.element + i % width, i, False, p))
+
+    def items(self, data: dict, blk: Block, scope: _Scope) -> list:
+        items = get_path(data, blk.name)
+        if items is _MISSING or items is None:
+            return []
+        if not isinstance(items, list):
+            raise self.fail("must be a list", _join(scope.path, blk.name))
+        return items
 
     # ---------------------------------------------------------------- unmapped
     def reinsert(self, unmapped: Any) -> None:
