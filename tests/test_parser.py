@@ -192,3 +192,49 @@ def test_a_forced_guide_reads_sets_whatever_their_version_says():
     assert t.guide == "005010X224A2"
     # SV1 is professional, so the dental guide has no place for it
     assert [f.location.segment_id for f in doc.errors] == ["SV1"]  # dental lines are SV3; DTP*472 exists in 837D 2400
+
+
+# --- batches: the result does not depend on where reads split the input ------
+def _tree(doc) -> str:
+    return json.dumps(document_to_json(doc), sort_keys=True)
+
+
+@pytest.mark.parametrize("name", ["837p-claims.x12", "835-payment.x12", "278-request.x12", "278-response-pended.x12", "999-partial.x12"])
+@pytest.mark.parametrize("chunk", [1, 13, 106, 4096])
+def test_chunk_size_does_not_change_the_tree(name, chunk):
+    from x12engine import Reader
+
+    data = (FIXTURES / name).read_bytes()
+    data = data + b"\n" + data  # two interchanges: a batch boundary at each IEA
+    assert _tree(Reader(data, chunk_size=chunk).parse()) == _tree(parse(data))
+
+
+def test_envelope_segments_close_a_set_in_the_middle_of_a_batch():
+    # no SE: the next ST, then GE, close the sets; everything arrives in one batch
+    body = PROF_BODY
+    text = (
+        isa() + "GS*HC*S*R*20230101*1200*7*X*005010X222A1~"
+        + "ST*837*0001*005010X222A1~" + body
+        + "ST*837*0002*005010X222A1~" + body + "SE*23*0002~"
+        + "GE*2*7~IEA*1*000000001~"
+    )
+    doc = parse(text.encode())
+    assert [f.code for f in doc.errors] == ["missing_se"]
+    txns = [t for _, _, t in doc.transactions()]
+    assert [t.control_number for t in txns] == ["0001", "0002"]
+    assert txns[0].trailer is None and txns[1].trailer[0][0] == "SE"
+    assert [s[0][0] for s in txns[0].segments()][-1] == "DTP"
+    assert doc.interchanges[0].groups[0].trailer[0][0] == "GE"
+    assert to_bytes(doc).decode() == text
+
+
+def test_streaming_hands_out_each_set_before_reading_the_next_interchange():
+    from x12engine import Reader
+
+    one = (FIXTURES / "270-inquiry.x12").read_bytes()
+    reader = Reader(one + b"\n" + one.replace(b"000000101", b"000000102"), chunk_size=64)
+    seen = []
+    for ctx in reader.transactions():
+        seen.append((ctx.interchange.control_number, reader.tokenizer.interchanges))
+    per_interchange = len(list(parse(one).transactions()))
+    assert seen == [("000000101", 1)] * per_interchange + [("000000102", 2)] * per_interchange

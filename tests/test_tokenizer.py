@@ -211,3 +211,63 @@ def test_writer_refuses_values_holding_a_delimiter_and_names_the_element():
     assert exc.value.location.element == "NM103" and "SECRET" not in str(exc.value)
     with pytest.raises(BuildError):
         write_segments([["NM1", "IL", "A~B"]], Delimiters())
+
+
+# --- the fast path and the general loop agree -------------------------------
+def _layouts():
+    one = isa() + BODY
+    lf = isa() + "\n" + BODY.replace("~", "~\n")
+    crlf = isa() + "\r\n" + BODY.replace("~", "~\r\n")
+    nl_term = isa(segment="\n") + BODY.replace("~", "\n")
+    two = one + "\n" + isa("|", ">", "{", "!", control="000000002") + BODY.replace("*", "|").replace("~", "!")
+    return {
+        "one line": one,
+        "one per line": lf,
+        "crlf": crlf,
+        "newline terminator": nl_term,
+        "indented": lf.replace("~\nST", "~\n   ST").replace("~\nSE", "~\n\tSE"),
+        "blank lines": lf.replace("~\nSE", "~\n\nSE"),
+        "newline terminator, blank line": nl_term.replace("\nSE", "\n\nSE"),
+        "space after terminator": one.replace("~ST", "~ ST"),
+        "two interchanges": two,
+        "three, text between": lf + "junk\n" + crlf.replace("000000001", "000000002") + "  \n" + one,
+        "bare IEA": isa() + BODY.replace("IEA*1*000000001~", "IEA~") + isa(control="000000002") + BODY,
+        "IEA inside a value": isa() + BODY.replace("ST*837*0001", "ST*837*0001~NM1*XIEA*IEA") + isa(control="000000002") + BODY,
+        "stray CR": lf.replace("~\nSE", "~\r\nSE"),
+        "two segments on a line": lf.replace("~\nSE", "~SE"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_layouts()))
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_fast_path_and_general_loop_give_the_same_segments(name, chunk, monkeypatch):
+    data = _layouts()[name].encode()
+    fast = Tokenizer(data, chunk_size=chunk)
+    expected = list(fast)
+    monkeypatch.setattr("x12engine.tokenizer._fast_batch", lambda *a: None)
+    general = Tokenizer(data, chunk_size=chunk)
+    assert list(general) == expected
+    assert [f.code for f in general.findings] == [f.code for f in fast.findings]
+    assert [t[0][0] for t in expected].count("IEA") == fast.interchanges
+
+
+def test_batches_hold_one_interchange_each_and_flatten_to_the_iteration():
+    data = (isa() + BODY + isa("|", ">", "{", "!", control="000000002") + BODY.replace("*", "|").replace("~", "!")).encode()
+    t = Tokenizer(data)
+    seen = []
+    for batch in t.batches():
+        assert batch and all(type(tok) is tuple for tok in batch)
+        assert len({tok[0][0] == "ISA" for tok in batch[1:]} - {False}) == 0  # an ISA only opens a batch
+        seen.append((batch[0][0][0], t.delimiters.element))
+        assert all(len(tok[0]) == 1 or t.delimiters.element not in "".join(tok[0]) for tok in batch)
+    assert seen == [("ISA", "*"), ("ISA", "|")]
+    assert [tok for b in Tokenizer(data).batches() for tok in b] == list(Tokenizer(data))
+
+
+def test_segments_before_a_bad_id_still_reach_the_caller():
+    data = (isa() + "GS*HC~ST*837*1~NM1*IL*1*X~bad id*1~").encode()
+    got = []
+    with pytest.raises(X12SyntaxError):
+        for tok in Tokenizer(data):
+            got.append(tok[0][0])
+    assert got == ["ISA", "GS", "ST", "NM1"]

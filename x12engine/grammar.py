@@ -1,12 +1,13 @@
 """Grammar files (*.x12g) → plain objects.
 
 The language itself is the lark grammar ``grammars/x12g.lark``. This module
-parses dictionary and guide files with it and resolves every guide element
-against the dictionary, so the parser and validator never look anything up by
-name at run time. Results are cached per process.
+parses dictionary, guide and envelope files with it and resolves every element
+spec against the dictionary, so the parser and validator never look anything
+up by name at run time. Results are cached per process.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -137,6 +138,54 @@ class Guide:
                 yield node
 
 
+@dataclass(slots=True, eq=False)
+class Envelope:
+    """The interchange control structure (``grammars/envelope.x12g``).
+
+    ``root`` is the interchange loop (ISA_LOOP, triggered by ISA); it holds the
+    functional group loop (GS), which holds the transaction set loop (ST ... SE)
+    whose body the guides describe. Segment positions and element specs are the
+    same objects a guide has, so the validator checks ISA/GS/ST like any segment.
+    """
+
+    version: str  # ISA12, e.g. 00501
+    name: str
+    root: LoopNode
+    source_file: str
+    provenance: str | None = None
+
+    def segments(self) -> Iterator[SegmentNode]:
+        for node in self.root.walk():
+            if isinstance(node, SegmentNode):
+                yield node
+
+    def loops(self) -> Iterator[LoopNode]:
+        yield self.root
+        for node in self.root.walk():
+            if isinstance(node, LoopNode):
+                yield node
+
+    def segment(self, segment_id: str) -> SegmentNode:
+        """The (first) position of ``segment_id``: ``segment("ISA").specs["ISA12"]``."""
+        for node in self.segments():
+            if node.id == segment_id:
+                return node
+        raise KeyError(segment_id)
+
+    def spec(self, ref: str) -> ElementSpec:
+        """The element spec for ``ref`` (``GS01``, ``ISA16``)."""
+        return self.segment(split_ref(ref)[0]).specs[ref]
+
+    def control_segments(self) -> frozenset[str]:
+        """The header and trailer of every envelope loop: ISA/IEA, GS/GE, ST/SE."""
+        ids = set()
+        for loop in self.loops():
+            own = [c for c in loop.children if isinstance(c, SegmentNode)]
+            ids.add(own[0].id)
+            ids.add(own[-1].id)
+        return frozenset(ids)
+
+
 # ----------------------------------------------------------------------------
 # parsing
 # ----------------------------------------------------------------------------
@@ -214,6 +263,9 @@ class _ToRaw(Transformer):
     @v_args(meta=True)
     def transaction_decl(self, meta, items):
         return ("transaction", str(items[0]), _unquote(items[1]) if len(items) > 1 else "")
+
+    def envelope_decl(self, items):
+        return ("envelope", str(items[0]), _unquote(items[1]) if len(items) > 1 else "")
 
     def guide_decl(self, items):
         return ("guide", str(items[0]))
@@ -333,7 +385,7 @@ def load_dictionary(directory: Path | None = None) -> Dictionary:
             kind, obj = item[0], item[1]
             table = {"element": d.elements, "composite": d.composites, "segment": d.segments}.get(kind)
             if table is None:
-                raise GrammarError(f"{kind} declarations belong in guide files, not the dictionary", Location(source=str(path)))
+                raise GrammarError(f"{kind} declarations belong in guide or envelope files, not the dictionary", Location(source=str(path)))
             key = obj.number if kind == "element" else obj.id
             if key in table and table[key] != obj:
                 raise GrammarError(f"{kind} {key} defined twice with different content", Location(source=str(path)))
@@ -437,6 +489,8 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
     for item in items:
         if isinstance(item, tuple) and item[0] in ("transaction", "guide", "aliases", "select", "source"):
             header[item[0]] = item
+        elif isinstance(item, tuple) and item[0] == "envelope":
+            raise GrammarError("an envelope file is not a guide: load it with load_envelope()", Location(source=str(path)))
         elif isinstance(item, tuple):
             raise GrammarError(f"{item[0]} definitions belong in grammars/dictionary/", Location(source=str(path)))
         else:
@@ -466,9 +520,65 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
     return guide
 
 
+ENVELOPE_FILE = "envelope.x12g"
+
+
+def _load_envelope(path: Path, d: Dictionary) -> Envelope:
+    header: dict = {}
+    body = []
+    for item in parse_file(path):
+        if isinstance(item, tuple) and item[0] in ("envelope", "source"):
+            header[item[0]] = item
+        elif isinstance(item, tuple):
+            raise GrammarError(f"{item[0]} declarations do not belong in an envelope file", Location(source=str(path)))
+        else:
+            body.append(item)
+    if "envelope" not in header:
+        raise GrammarError("an envelope file needs an 'envelope' line", Location(source=str(path)))
+    if len(body) != 1 or not isinstance(body[0], _RawLoop):
+        raise GrammarError("an envelope file holds one loop: the interchange, from ISA to IEA", Location(source=str(path)))
+    root = _build_loop(body[0], d, {}, path)
+    # the parser and the validator rely on this nesting; say so here rather than there
+    loop, where = root, Location(source=f"{path}:{body[0].line}")
+    for trigger in ("ISA", "GS", "ST"):
+        if loop is None or loop.children[0].id != trigger:
+            raise GrammarError(f"the envelope must nest loops triggered by ISA, GS and ST; no {trigger} loop", where)
+        loop = next((c for c in loop.children if isinstance(c, LoopNode)), None)
+    _, version, name = header["envelope"]
+    return Envelope(version, name, root, path.name, header.get("source", (None, None))[1])
+
+
+@cache
+def _default_envelope() -> Envelope:
+    return _load_envelope(grammars_dir() / ENVELOPE_FILE, load_dictionary())
+
+
+def load_envelope(path: Path | None = None, dictionary: Dictionary | None = None) -> Envelope:
+    """The interchange control structure: ``grammars/envelope.x12g`` (loaded once per process) or ``path``."""
+    if path is None and dictionary is None:
+        return _default_envelope()
+    return _load_envelope(Path(path) if path is not None else grammars_dir() / ENVELOPE_FILE, dictionary or load_dictionary())
+
+
+_ENVELOPE_LINE = re.compile(r"^\s*envelope\s")
+
+
+def is_envelope_file(path: Path) -> bool:
+    """Whether a grammar file has an ``envelope`` header (a line scan up to its first loop or segment)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            stripped = line.split("#", 1)[0]
+            if _ENVELOPE_LINE.match(stripped):
+                return True
+            if stripped.strip().startswith(("segment", "loop")):
+                return False
+    return False
+
+
 @cache
 def guide_files() -> tuple[Path, ...]:
-    return tuple(sorted(p for p in grammars_dir().glob("*.x12g")))
+    """The guide files in ``grammars/`` (not the envelope)."""
+    return tuple(sorted(p for p in grammars_dir().glob("*.x12g") if not is_envelope_file(p)))
 
 
 @cache
@@ -488,8 +598,14 @@ def main(argv: list[str] | None = None) -> int:
     except GrammarError as exc:
         print(f"dictionary: {exc}")
         return 1
-    for arg in args or [str(p) for p in guide_files()]:
+    for arg in args or [str(p) for p in (*guide_files(), grammars_dir() / ENVELOPE_FILE)]:
         try:
+            if is_envelope_file(Path(arg)):
+                env = load_envelope(Path(arg), d)
+                nseg = sum(1 for _ in env.segments())
+                nloop = sum(1 for _ in env.loops())
+                print(f"{arg}: envelope {env.version} — {nloop} loops, {nseg} segment positions")
+                continue
             g = load_guide(Path(arg), d)
             nseg = sum(1 for _ in g.segments())
             nloop = sum(1 for _ in g.loops())

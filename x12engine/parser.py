@@ -3,10 +3,15 @@
 Two small state machines:
 
 * the envelope machine (OUT → INTERCHANGE → GROUP → TRANSACTION) owns ISA/GS/ST/
-  SE/GE/IEA/TA1 and repairs nothing silently: a missing trailer is a finding, a
-  stray segment is kept as :class:`~x12engine.tree.Unexpected`;
+  SE/GE/IEA/TA1 (the structure ``grammars/envelope.x12g`` describes) and repairs
+  nothing silently: a missing trailer is a finding, a stray segment is kept as
+  :class:`~x12engine.tree.Unexpected`;
 * the transaction machine places each body segment with one lookup in the
   guide's :class:`~x12engine.placement.PlacementTable`.
+
+The tokenizer hands over segments in batches; the envelope machine looks at
+envelope segments only and passes each run of body segments to the transaction
+machine in one call (``_Body.run``), which stops at the next envelope segment.
 
 ``parse`` returns a whole :class:`~x12engine.tree.Document`; ``iter_transactions``
 streams transaction sets one at a time for files that do not fit in memory.
@@ -15,12 +20,13 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
 from . import registry
 from .errors import Finding, Location
-from .grammar import value_at
+from .grammar import load_envelope, value_at
 from .placement import PlacementTable
 from .tokenizer import Delimiters, Source, Tokenizer, source_name
 from .tree import Document, Group, Interchange, Loop, Transaction, Unexpected
@@ -43,7 +49,7 @@ class _Body:
     def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters):
         self.table = table
         self.root = Loop("ST_LOOP", table.guide.root.name if table else "")
-        self.stack: list = [(table.guide.root if table else None, self.root)]
+        self.stack: list[Loop] = [self.root]  # the open loops, innermost last
         self.state = table.start if table else None
         self.hl: dict[str, Loop] = {}
         self.findings: list[Finding] = []
@@ -54,48 +60,79 @@ class _Body:
         self.cur = self.root.children  # children of the innermost open loop
 
     def feed(self, tok: tuple) -> None:
-        els = tok[0]
-        sid = els[0]
+        """Place one segment."""
+        self.run((tok,), 0, _NOTHING)
+
+    def run(self, toks: list, i: int, stop: frozenset[str]) -> int:
+        """Place ``toks[i]``, ``toks[i + 1]`` ... up to the first segment whose id is
+        in ``stop`` (an envelope segment, left to the envelope machine); return its
+        index, or ``len(toks)``. This is the hot loop: the position in the guide
+        (``state``) and the open loop's children (``cur``) live in locals."""
+        n = len(toks)
         state = self.state
+        cur = self.cur
         if state is None:  # no grammar: keep the segments flat
-            self.cur.append(tok)
-            return
-        places = state.places.get(sid)
-        if places is None:
-            places = self.table.places(state, sid)
-        for target, pops, pushes, keys in places:
-            if keys:
-                ok = True
-                for ei, ci, codes in keys:
-                    if ci is None and ei < len(els) and els[ei] in codes:
+            while i < n and toks[i][0][0] not in stop:
+                cur.append(toks[i])
+                i += 1
+            return i
+        places_for = self.table.places
+        comp, rep = self.comp, self.rep
+        while i < n:
+            tok = toks[i]
+            els = tok[0]
+            sid = els[0]
+            if sid in stop:
+                break
+            i += 1
+            places = state.places.get(sid)
+            if places is None:
+                places = places_for(state, sid)
+            for target, pops, pushes, keys in places:
+                if keys:
+                    ok = True
+                    for ei, ci, codes in keys:
+                        if ci is None and ei < len(els) and els[ei] in codes:
+                            continue
+                        if value_at(els, ei, ci, comp, rep) not in codes:
+                            ok = False
+                            break
+                    if not ok:
                         continue
-                    if value_at(els, ei, ci, self.comp, self.rep) not in codes:
-                        ok = False
-                        break
-                if not ok:
-                    continue
-            if pops or pushes:
-                stack = self.stack
-                if pops:
-                    del stack[-pops:]
-                inst = stack[-1][1]
-                for loop_node in pushes:
-                    new = Loop(loop_node.id, loop_node.name)
-                    parent = inst
-                    if sid == "HL" and len(els) > 2:
-                        # HL loops hang under the level HL02 names (document order is kept by index)
-                        if els[2]:
-                            parent = self.hl.get(els[2], inst)
-                        self.hl[els[1]] = new
-                    parent.children.append(new)
-                    stack.append((loop_node, new))
-                    inst = new
-                self.cur = inst.children
-            self.cur.append(tok)
-            self.state = target
-            return
-        loop_id = self.stack[-1][0].id
-        self.cur.append(Unexpected(tok))
+                if pops or pushes:
+                    cur = self._move(pops, pushes, els)
+                cur.append(tok)
+                state = target
+                break
+            else:
+                self._unexpected(tok, cur)
+        self.state = state
+        self.cur = cur
+        return i
+
+    def _move(self, pops: int, pushes: tuple, els: list) -> list:
+        """Close ``pops`` loops, open ``pushes``; the children list of the new innermost loop."""
+        stack = self.stack
+        if pops:
+            del stack[-pops:]
+        inst = stack[-1]
+        for loop_node in pushes:
+            new = Loop(loop_node.id, loop_node.name)
+            parent = inst
+            if els[0] == "HL" and len(els) > 2:
+                # HL loops hang under the level HL02 names (document order is kept by index)
+                if els[2]:
+                    parent = self.hl.get(els[2], inst)
+                self.hl[els[1]] = new
+            parent.children.append(new)
+            stack.append(new)
+            inst = new
+        return inst.children
+
+    def _unexpected(self, tok: tuple, cur: list) -> None:
+        sid = tok[0][0]
+        loop_id = self.stack[-1].id
+        cur.append(Unexpected(tok))
         self.unexpected += 1
         w = self.where
         self.findings.append(
@@ -108,7 +145,14 @@ class _Body:
         )
 
 
-_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+_NOTHING: frozenset[str] = frozenset()
+
+
+@cache
+def control_segments() -> frozenset[str]:
+    """Headers and trailers of the envelope loops (ISA/IEA, GS/GE, ST/SE), from
+    ``grammars/envelope.x12g``: any of them ends an open transaction set."""
+    return load_envelope().control_segments()
 
 
 class _OpenSet:
@@ -139,9 +183,16 @@ class _OpenSet:
 
     def _read_with(self, entry) -> _Body:
         body = _Body(entry.table() if entry is not None else None, self.where, self.inter.delimiters)
-        for tok in self.buffered:
-            body.feed(tok)
+        body.run(self.buffered, 0, _NOTHING)
         return body
+
+    def run(self, toks: list, i: int, stop: frozenset[str]) -> int:
+        """As :meth:`_Body.run`; until a guide is chosen, one segment at a time."""
+        n = len(toks)
+        while self.body is None and i < n and toks[i][0][0] not in stop:
+            self.feed(toks[i])
+            i += 1
+        return self.body.run(toks, i, stop) if self.body is not None else i
 
     def feed(self, tok: tuple) -> None:
         if self.body is not None:
@@ -204,60 +255,65 @@ class Reader:
         state = "OUT"
         doc = self.document
         tokenizer = self.tokenizer
+        control = control_segments()
 
-        for tok in tokenizer:
-            sid = tok[0][0]
-            if state == "TRANSACTION":
-                if sid not in _ENVELOPE:
-                    feed(tok)
-                    continue
-                trailer = tok if sid == "SE" else None
-                yield self._close(open_set, trailer, keep)
-                open_set = None
-                state = "GROUP"
-                if trailer is not None:
-                    continue
-                # any other envelope segment ends the set and is handled below
-            if sid == "ISA":
-                if state != "OUT":
-                    self._finding("error", "missing_iea", "interchange has no IEA trailer", self._loc(tok, inter))
-                inter = Interchange(tok, tokenizer.delimiters)
-                doc.interchanges.append(inter)
-                group = None
-                state = "INTERCHANGE"
-            elif sid == "IEA":
-                if state == "GROUP":
-                    self._finding("error", "missing_ge", "functional group has no GE trailer", self._loc(tok, inter, group))
-                inter.trailer = tok
-                state = "OUT"
-            elif sid == "GS":
-                if state == "GROUP":
-                    self._finding("error", "missing_ge", "functional group has no GE trailer", self._loc(tok, inter, group))
-                group = Group(tok)
-                inter.groups.append(group)
-                state = "GROUP"
-            elif sid == "GE":
-                if state != "GROUP":
-                    inter.unexpected.append(Unexpected(tok, "GE outside a functional group"))
-                    self._finding("error", "unexpected_segment", "GE outside a functional group", self._loc(tok, inter))
-                else:
-                    group.trailer = tok
+        for batch in tokenizer.batches():
+            i, n = 0, len(batch)
+            while i < n:
+                if state == "TRANSACTION":
+                    # the set's body goes to its machine in one call, up to the next envelope segment
+                    i = open_set.run(batch, i, control)
+                    if i == n:
+                        break
+                tok = batch[i]
+                i += 1
+                sid = tok[0][0]
+                if state == "TRANSACTION":  # an envelope segment ends the set
+                    trailer = tok if sid == "SE" else None
+                    yield self._close(open_set, trailer, keep)
+                    open_set = None
+                    state = "GROUP"
+                    if trailer is not None:
+                        continue
+                    # any other envelope segment is handled below
+                if sid == "ISA":
+                    if state != "OUT":
+                        self._finding("error", "missing_iea", "interchange has no IEA trailer", self._loc(tok, inter))
+                    inter = Interchange(tok, tokenizer.delimiters)
+                    doc.interchanges.append(inter)
+                    group = None
                     state = "INTERCHANGE"
-            elif sid == "TA1" and state == "INTERCHANGE":
-                inter.acknowledgments.append(tok)
-            elif sid == "ST":
-                if state != "GROUP":
-                    self._finding("error", "missing_gs", "transaction set outside a functional group", self._loc(tok, inter))
-                    group = Group((["GS"], None, None, None))
+                elif sid == "IEA":
+                    if state == "GROUP":
+                        self._finding("error", "missing_ge", "functional group has no GE trailer", self._loc(tok, inter, group))
+                    inter.trailer = tok
+                    state = "OUT"
+                elif sid == "GS":
+                    if state == "GROUP":
+                        self._finding("error", "missing_ge", "functional group has no GE trailer", self._loc(tok, inter, group))
+                    group = Group(tok)
                     inter.groups.append(group)
-                open_set = self._open(tok, inter, group)
-                # straight to the body machine when the guide is known (one call per segment)
-                feed = open_set.body.feed if open_set.body is not None else open_set.feed
-                state = "TRANSACTION"
-            else:
-                container = group if state == "GROUP" else inter
-                container.unexpected.append(Unexpected(tok, f"{sid} outside a transaction set"))
-                self._finding("error", "unexpected_segment", f"segment {sid} outside a transaction set", self._loc(tok, inter, group))
+                    state = "GROUP"
+                elif sid == "GE":
+                    if state != "GROUP":
+                        inter.unexpected.append(Unexpected(tok, "GE outside a functional group"))
+                        self._finding("error", "unexpected_segment", "GE outside a functional group", self._loc(tok, inter))
+                    else:
+                        group.trailer = tok
+                        state = "INTERCHANGE"
+                elif sid == "TA1" and state == "INTERCHANGE":
+                    inter.acknowledgments.append(tok)
+                elif sid == "ST":
+                    if state != "GROUP":
+                        self._finding("error", "missing_gs", "transaction set outside a functional group", self._loc(tok, inter))
+                        group = Group((["GS"], None, None, None))
+                        inter.groups.append(group)
+                    open_set = self._open(tok, inter, group)
+                    state = "TRANSACTION"
+                else:
+                    container = group if state == "GROUP" else inter
+                    container.unexpected.append(Unexpected(tok, f"{sid} outside a transaction set"))
+                    self._finding("error", "unexpected_segment", f"segment {sid} outside a transaction set", self._loc(tok, inter, group))
         if open_set is not None:
             yield self._close(open_set, None, keep)
         self.findings[:0] = tokenizer.findings

@@ -2,7 +2,8 @@
 
 Guide headers are read with a cheap line scan so that choosing a guide does not
 load every grammar; the chosen guide is loaded (and its placement table built)
-once per process.
+once per process. The envelope file (``grammars/envelope.x12g``) describes no
+transaction set and is never offered as a guide.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import GrammarError, Location
-from .grammar import Guide, guide_files, load_guide_cached, split_ref
+from .grammar import Guide, guide_files, is_envelope_file, load_guide_cached, split_ref
 from .placement import PlacementTable
 
 _HEADER = re.compile(r"^\s*(transaction|guide|aliases|select)\s+(.*?)\s*$")
@@ -39,6 +40,8 @@ def _table(path: Path) -> PlacementTable:
 
 
 def _scan(path: Path) -> GuideEntry | None:
+    if is_envelope_file(path):
+        return None
     fields: dict[str, str] = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -63,6 +66,8 @@ def _scan(path: Path) -> GuideEntry | None:
 
 def entry_for(path: Path) -> GuideEntry:
     """The entry of one grammar file, registered or not (grammar authors test with it)."""
+    if is_envelope_file(path):
+        raise GrammarError("not a guide file: this is the envelope grammar (load_envelope reads it)", Location(source=str(path)))
     entry = _scan(path)
     if entry is None:
         raise GrammarError("not a guide file: no 'transaction' and 'guide' lines", Location(source=str(path)))
