@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "codes"
 OUT = ROOT / "maps" / "codes"
 GRAMMARS = ROOT / "grammars"
+sys.path.insert(0, str(ROOT))
+from x12engine.grammar import is_envelope_file, load_guide_cached  # noqa: E402
 
 COLUMNS = ("code", "enum", "description", "status", "start", "stop", "notes")
 NEEDS_DECISION = {"derived?", "proposed", "unresolved"}
@@ -618,18 +620,20 @@ def clean_note(text: str, omit: tuple[str, ...]) -> str:
 
 
 def tr3_codes(spec: Spec) -> set[str]:
-    """Union of the inline code lists the guides in grammars/ give the spec's elements."""
+    """Union of the inline code lists the guides in grammars/ give the spec's elements (read with the
+    engine's own grammar loader, so the check sees exactly what the parser and validator see)."""
     codes: set[str] = set()
     for glob, ref in spec.tr3:
-        pattern = re.compile(rf"\b{re.escape(ref)} [RSN] \[([^\]]*)\]")
-        files = sorted(GRAMMARS.glob(f"{glob}.x12g"))
+        files = [f for f in sorted(GRAMMARS.glob(f"{glob}.x12g")) if not is_envelope_file(f)]
         if not files:
             raise ReferenceMismatch(f"{spec.name}: no grammar matches {glob}.x12g")
         found = False
         for f in files:
-            for m in pattern.finditer(f.read_text(encoding="utf-8")):
-                codes.update(m.group(1).split())
-                found = True
+            for node in load_guide_cached(f).segments():
+                spec_ = node.specs.get(ref)
+                if spec_ is not None and spec_.codes is not None:
+                    codes.update(spec_.codes)
+                    found = True
         if not found:
             raise ReferenceMismatch(f"{spec.name}: no inline code list for {ref} in {glob}.x12g")
     return codes
