@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
-from x12engine import EnvelopeSettings, parse, to_models, to_x12
+from x12engine import Delimiters, EnvelopeSettings, parse, to_models, to_x12
 from x12engine.cli import main
 from x12engine.errors import BuildError
 from x12engine.tree import Unexpected
@@ -95,6 +95,29 @@ def test_envelope_counts_and_control_numbers_are_computed():
     assert int(se[1]) == len(segs) - 4  # ST..SE inclusive
     assert ge == ["GE", "1", "42"] and iea == ["IEA", "1", "000000042"]
     assert segs[3][:3] == ["BHT", "0007", "13"]
+
+
+def test_the_map_is_detected_from_the_json():
+    request, response = example("authorizations_01_request"), _without_platform(example("authorizations_02_response"))
+    assert "ST*278*0001*005010X217~\nBHT*0007*13*" in to_x12(request, settings=EnvelopeSettings(now=NOW))
+    assert "BHT*0007*11*" in to_x12(response, settings=EnvelopeSettings(now=NOW))
+
+
+def test_delimiters_are_checked_against_the_output_not_a_fixed_set():
+    model = copy.deepcopy(example("authorizations_01_request"))
+    model["patient"]["last_name"] = "DOE*SMITH"
+    pipes = EnvelopeSettings(now=NOW, delimiters=Delimiters("|", ">", "{", "~"))
+    assert "NM1|IL|1|DOE*SMITH|JANE" in to_x12(model, settings=pipes)
+    model["patient"]["last_name"] = "DOE|SMITH"
+    with pytest.raises(BuildError) as info:
+        to_x12(model, settings=pipes)
+    assert "patient.last_name" in str(info.value)
+
+
+def test_settings_are_not_modified_by_a_build():
+    s = EnvelopeSettings(sender_id="ME")
+    build_once = to_x12(example("authorizations_01_request"), settings=s)
+    assert s.now is None and s.receiver_id is None and "*ZZ*ME             *" in build_once
 
 
 def test_unknown_enum_is_an_error_naming_the_field():

@@ -70,7 +70,7 @@ def test_bad_tree_json_is_exit_2(runner, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "x12engine-tree/1", "nope": 1}')
     res = runner.invoke(main, ["build", str(bad)])
-    assert res.exit_code == 2 and "x12: error:" in res.output
+    assert res.exit_code == 2 and "not an x12engine tree" in res.output
 
 
 def test_json_that_fits_no_model_names_the_field(runner, tmp_path):

@@ -149,7 +149,7 @@ def build(file: Path, out: Path | None, transaction, sender, receiver, sender_qu
     For semantic JSON the whole interchange is built: ISA/GS/ST … SE/GE/IEA with
     computed counts and control numbers, HL numbering and every loop the data needs.
     """
-    from .assemble import EnvelopeSettings
+    from .assemble import DEFAULTS, EnvelopeSettings
     from .convert import to_x12
     from .tree import TREE_FORMAT, document_from_json
     from .writer import write_document
@@ -185,7 +185,7 @@ def build(file: Path, out: Path | None, transaction, sender, receiver, sender_qu
             s.interchange_control_number = s.group_control_number = s.transaction_control_number = control_number
         if when:
             s.now = when
-        d = chosen(s.delimiters)
+        d = chosen(DEFAULTS.delimiters)
         if d is not None:
             s.delimiters = d
         if newline is not None:

@@ -12,35 +12,21 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from .assemble import EnvelopeSettings, SetBody, assemble
+from .assemble import DEFAULTS, EnvelopeSettings, SetBody, assemble
 from .errors import BuildError, Finding, Location, X12Error
 from .mapbuild import MapBuilder, unused_paths
-from .mapcatalog import Compiled, load_map, map_names
-from .mapread import Implied, MapReader
-from .models import model_for
+from .mapcatalog import Compiled, load_map, map_for, map_names
+from .mapread import MapReader
+from .models import field_paths, model_for
 from .parser import iter_transactions
 from .tokenizer import Delimiters
 from .tree import Group, Interchange, Transaction
 
 MODEL_FORMAT = "x12engine-model/1"
 
-_implied: dict[int, Implied] = {}
-
-
-def _implied_for(c: Compiled) -> Implied:
-    got = _implied.get(id(c.guide))
-    if got is None:
-        got = _implied[id(c.guide)] = Implied(c.guide)
-    return got
-
-
 def map_for_transaction(txn: Transaction) -> Compiled | None:
     """The map whose guide read this set (same guide id and grammar name), if any."""
-    for name in map_names():
-        c = load_map(name)
-        if c.map.transaction == txn.set_id and c.guide.guide == txn.guide and c.guide.name == txn.guide_name:
-            return c
-    return None
+    return map_for(txn.set_id, txn.guide, txn.guide_name)
 
 
 def _envelope(inter: Interchange, group: Group, txn: Transaction) -> dict:
@@ -80,7 +66,7 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
         return entry
     reader = MapReader(c, inter, group, txn, source)
     model = reader.read()
-    unmapped = reader.leftovers(_implied_for(c))
+    unmapped = reader.leftovers(c.implied)
     entry["map"] = c.map.name
     entry["x12"]["transaction"].update(reader.meta)
     entry["model"] = model
@@ -124,30 +110,6 @@ def _leaf_paths(data: Any, prefix: str = "") -> set[str]:
     return out
 
 
-def _map_paths(c: Compiled) -> set[str]:
-    schema = model_for(c.map.name).model_json_schema()
-    defs = schema.get("$defs", {})
-    out: set[str] = set()
-
-    def walk(node: dict, prefix: str, depth: int = 0) -> None:
-        if depth > 12:
-            return
-        if "$ref" in node:
-            node = defs.get(node["$ref"].split("/")[-1], {})
-        for key in ("anyOf", "allOf", "oneOf"):
-            for sub in node.get(key, []):
-                walk(sub, prefix, depth + 1)
-        if node.get("type") == "array" and isinstance(node.get("items"), dict):
-            walk(node["items"], prefix, depth + 1)
-        for k, v in node.get("properties", {}).items():
-            p = f"{prefix}.{k}" if prefix else k
-            out.add(p)
-            walk(v, p, depth + 1)
-
-    walk(schema, "")
-    return out
-
-
 def detect_map(data: dict, transaction: str | None = None) -> Compiled:
     """The map for a bare JSON object: by name, by ST01 (best field coverage wins), or by coverage alone."""
     names = map_names()
@@ -158,9 +120,10 @@ def detect_map(data: dict, transaction: str | None = None) -> Compiled:
         raise BuildError(f"no map builds transaction {transaction!r} (maps: {', '.join(names)})", Location(source="build"))
     paths = _leaf_paths(data)
 
-    def score(c: Compiled) -> tuple[int, int]:
-        known = _map_paths(c)
-        return (-len(paths - known), len(paths & known))
+    def score(c: Compiled) -> tuple[int, int, int]:
+        # fewest unknown fields, then most known ones, then the narrower map (a request over its response)
+        known = field_paths(c.map.name)
+        return (-len(paths - known), len(paths & known), -len(known))
 
     return max(pool, key=score)
 
@@ -183,9 +146,9 @@ def validate_model(c: Compiled, data: dict) -> dict:
 
 
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
-              now: _dt.datetime | None = None, strict: bool = True) -> SetBody:
+              now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True) -> SetBody:
     clean = validate_model(c, data)
-    builder = MapBuilder(c, {"control_number": control_number, "now": now})
+    builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters()})
     builder.build(clean, meta or {})
     left = unused_paths(clean, builder.used, c.map.platform)
     if left and strict:
@@ -211,7 +174,7 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
             meta = (entry.get("x12") or {}).get("transaction") or {}
             items.append((load_map(entry["map"]), model, {k: v for k, v in meta.items() if k not in ("set_id", "control_number", "guide")}))
         first = data.get("transactions", [{}])[0].get("x12", {}) if data.get("transactions") else {}
-        _settings_from_envelope(s, first)
+        s = s.merged(_settings_from_envelope(first))
     elif isinstance(data, list):
         for obj in data:
             items.append((detect_map(obj, transaction), obj, {}))
@@ -220,11 +183,13 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     else:
         raise BuildError("expected a JSON object, a list of objects or a model document", Location(source="build"))
     now = s.now or _dt.datetime.now()
-    s.now = now
+    s = s.merged(EnvelopeSettings(now=now))  # one timestamp for BHT and the envelope; the caller's object is not touched
+    tcn = s.transaction_control_number or DEFAULTS.transaction_control_number
     bodies = []
     for k, (c, model, meta) in enumerate(items):
         try:
-            bodies.append(build_set(c, model, meta, control_number=f"{s.transaction_control_number + k:04d}", now=now))
+            bodies.append(build_set(c, model, meta, control_number=f"{tcn + k:04d}",
+                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters))
         except X12Error as exc:
             if len(items) > 1:
                 raise BuildError(f"item {k}: {exc.message}", exc.location) from None
@@ -232,34 +197,27 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     return assemble(bodies, s)
 
 
-def _settings_from_envelope(s: EnvelopeSettings, x12: dict) -> None:
-    """Take sender/receiver/usage/control numbers from a model document unless set explicitly."""
+def _settings_from_envelope(x12: dict) -> EnvelopeSettings:
+    """The envelope a model document records, as fallback settings for rebuilding it."""
     inter = x12.get("interchange") or {}
-    defaults = EnvelopeSettings()
-    if s.sender_id == defaults.sender_id and inter.get("sender_id"):
-        s.sender_id = inter["sender_id"]
-        s.sender_qualifier = inter.get("sender_qualifier") or s.sender_qualifier
-    if s.receiver_id is None and inter.get("receiver_id"):
-        s.receiver_id = inter["receiver_id"]
-        s.receiver_qualifier = inter.get("receiver_qualifier") or s.receiver_qualifier
     group = x12.get("group") or {}
-    if s.group_sender is None and group.get("sender_code"):
-        s.group_sender = group["sender_code"]
-    if s.group_receiver is None and group.get("receiver_code"):
-        s.group_receiver = group["receiver_code"]
-    if s.delimiters == defaults.delimiters and isinstance(inter.get("delimiters"), dict):
+    out = EnvelopeSettings(
+        sender_id=inter.get("sender_id") or None, sender_qualifier=inter.get("sender_qualifier") or None,
+        receiver_id=inter.get("receiver_id") or None, receiver_qualifier=inter.get("receiver_qualifier") or None,
+        group_sender=group.get("sender_code") or None, group_receiver=group.get("receiver_code") or None,
+        usage=inter.get("usage") if inter.get("usage") in ("T", "P", "I") else None,
+    )
+    if isinstance(inter.get("delimiters"), dict):
         d = Delimiters.from_dict(inter["delimiters"])
-        if d.segment not in ("\n", "\r"):
-            s.delimiters = d
-    if s.now is None and str(group.get("date", "")).isdigit() and str(group.get("time", "")).isdigit():
-        try:
-            s.now = _dt.datetime.strptime(group["date"] + group["time"][:4], "%Y%m%d%H%M")
-        except ValueError:
-            pass
-    if s.usage == defaults.usage and inter.get("usage") in ("T", "P", "I"):
-        s.usage = inter["usage"]
-    for key, src in (("interchange_control_number", inter), ("group_control_number", x12.get("group") or {}), ("transaction_control_number", x12.get("transaction") or {})):
-        if getattr(s, key) == getattr(defaults, key):
-            v = str(src.get("control_number") or "")
-            if v.isdigit() and 0 < int(v) <= 999_999_999:
-                setattr(s, key, int(v))
+        if d.segment not in ("\n", "\r"):  # a newline terminator is rebuilt with the default one
+            out.delimiters = d
+    try:
+        out.now = _dt.datetime.strptime(str(group.get("date", "")) + str(group.get("time", ""))[:4], "%Y%m%d%H%M")
+    except ValueError:
+        pass
+    for key, src in (("interchange_control_number", inter), ("group_control_number", group),
+                     ("transaction_control_number", x12.get("transaction") or {})):
+        v = str(src.get("control_number") or "")
+        if v.isdigit() and 0 < int(v) <= 999_999_999:
+            setattr(out, key, int(v))
+    return out

@@ -217,6 +217,20 @@ def value_at(elements: list[str], element: int, component: int | None, comp_sep:
     return v
 
 
+@cache
+def fixed_codes(node: SegmentNode) -> tuple[tuple[int, int | None, str, str], ...]:
+    """(element, component, code, usage) for each element or component the guide fixes to one code.
+
+    The reader treats such values as carrying nothing (they never go to
+    ``unmapped``); the builder writes the required ones itself.
+    """
+    return tuple(
+        (spec.element, spec.component, next(iter(spec.codes)), spec.usage)
+        for spec in node.specs.values()
+        if spec.codes is not None and len(spec.codes) == 1
+    )
+
+
 def split_ref(ref: str) -> tuple[str, int, int | None]:
     """``SV101-02`` → (``SV1``, 1, 2); ``NM109`` → (``NM1``, 9, None)."""
     comp = None

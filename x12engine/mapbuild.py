@@ -12,7 +12,8 @@ import datetime as _dt
 from typing import Any
 
 from .errors import BuildError, Location
-from .grammar import LoopNode, SegmentNode
+from .tokenizer import Delimiters
+from .grammar import LoopNode, SegmentNode, fixed_codes
 from .mapcatalog import Compiled
 from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
 
@@ -34,6 +35,9 @@ class BSeg:
         comps = self.els[element - 1]
         c = (component or 1) - 1
         return comps[c] if c < len(comps) else ""
+
+    def used(self, element: int) -> bool:
+        return element <= len(self.els) and any(self.els[element - 1])
 
     def put(self, element: int, component: int | None, value: str) -> None:
         while len(self.els) < element:
@@ -100,6 +104,8 @@ class MapBuilder:
         self.used: set[str] = set()  # JSON paths that reached the X12
         self.counter = 0
         self.root = BLoop(compiled.guide.root, 0)
+        d = self.settings.get("delimiters") or Delimiters()
+        self.reserved = "".join(c for c in (d.element, d.component, d.repetition, d.segment, "\n", "\r") if c)
         self.doc: dict = {}
         self.meta: dict = {}
 
@@ -335,11 +341,9 @@ class MapBuilder:
             raise self.fail(str(exc), path) from None
 
     def check_text(self, text: str, path: str) -> None:
-        if text == "":
-            return
-        bad = self.settings.get("reserved") or "*:^~"
-        if any(ch in text for ch in bad) or "\n" in text or "\r" in text:
-            raise self.fail("contains a delimiter character or a line break, which X12 cannot carry", path)
+        """X12 has no escapes: a value holding one of the output's delimiters cannot be written."""
+        if text and any(ch in text for ch in self.reserved):
+            raise self.fail("contains a delimiter of the output or a line break, which X12 cannot carry", path)
 
     def block(self, blk: Block, loop: BLoop, data: dict, scope: _Scope) -> None:
         kind = blk.kind
@@ -461,16 +465,14 @@ class MapBuilder:
             if type(child) is BLoop:
                 self._implied(child)
                 continue
-            node = child.node
-            if node is None:
+            if child.node is None:
                 continue
-            for spec in node.specs.values():
-                if spec.usage != "R" or spec.codes is None or len(spec.codes) != 1:
+            for element, component, code, usage in fixed_codes(child.node):
+                if usage != "R" or child.get(element, component) != "":
                     continue
-                if spec.component is not None and not any(child.get(spec.element, k) for k in range(1, 10)):
-                    continue
-                if child.get(spec.element, spec.component) == "":
-                    child.put(spec.element, spec.component, next(iter(spec.codes)))
+                if component is not None and not child.used(element):
+                    continue  # a component is only filled inside a composite that is used
+                child.put(element, component, code)
 
     def _hl(self, root: BLoop) -> None:
         counter = [0]

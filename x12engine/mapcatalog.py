@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import Location
 from .grammar import Guide, LoopNode, SegmentNode
+from .mapread import Implied
 from .maplang import Binding, Block, Derive, Map, MapError, Ref, SetConst, Step, When, parse_map
 from .registry import GuideEntry, entries
 from .resources import maps_dir
@@ -27,6 +28,7 @@ class Compiled:
     guide: Guide
     entry: GuideEntry
     select_value: str | None  # the value of the guide's select element this map writes (BHT02=13)
+    implied: Implied  # elements the guide fixes, which the reader never reports as unmapped
 
 
 def map_files() -> tuple[Path, ...]:
@@ -72,7 +74,12 @@ def compile_map(path: Path) -> Compiled:
     entry, select_value = _guide_entry(m)
     guide = entry.load()
     _Checker(m, guide).check()
-    return Compiled(m, guide, entry, select_value)
+    return Compiled(m, guide, entry, select_value, _implied(guide))
+
+
+@cache
+def _implied(guide: Guide) -> Implied:
+    return Implied(guide)
 
 
 def _guide_entry(m: Map) -> tuple[GuideEntry, str | None]:
@@ -102,17 +109,14 @@ def _set_value(m: Map, select) -> str | None:
     return None
 
 
-def maps_for(transaction: str, guide_path: Path | None, select_value: str | None = None) -> list[Compiled]:
-    """Maps that read a transaction set parsed with the grammar at ``guide_path``."""
-    out = []
-    for name in map_names():
-        c = load_map(name)
-        if c.map.transaction != transaction:
-            continue
-        if guide_path is not None and c.entry.path != guide_path:
-            continue
-        out.append(c)
-    return out
+@cache
+def _by_guide() -> dict[tuple[str, str, str], Compiled]:
+    return {(c.map.transaction, c.guide.guide, c.guide.name): c for c in map(load_map, map_names())}
+
+
+def map_for(set_id: str, guide: str | None, guide_name: str | None) -> Compiled | None:
+    """The map for a set the parser read with the guide named so (one dict lookup)."""
+    return _by_guide().get((set_id, guide or "", guide_name or ""))
 
 
 # ----------------------------------------------------------------------------

@@ -8,14 +8,16 @@ never the value.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
-from .grammar import LoopNode, SegmentNode
-from .mapcatalog import Compiled
+from .grammar import SegmentNode, fixed_codes, value_at
 from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
 from .transforms import ReadIssue
+
+if TYPE_CHECKING:
+    from .mapcatalog import Compiled
 
 STRUCTURAL = frozenset({"ST", "SE", "HL"})
 
@@ -66,14 +68,7 @@ class MapReader:
 
     # values -------------------------------------------------------------------
     def value(self, tok: tuple, element: int, component: int | None) -> str:
-        els = tok[0]
-        v = els[element] if element < len(els) else ""
-        if self.rep and self.rep in v:
-            v = v.split(self.rep, 1)[0]
-        if component is not None:
-            parts = v.split(self.comp)
-            v = parts[component - 1] if component <= len(parts) else ""
-        return v
+        return value_at(tok[0], element, component, self.comp, self.rep)
 
     def ref_value(self, tok: tuple, ref: Ref, scope: _Scope) -> str:
         if ref.segment is None:
@@ -211,7 +206,7 @@ class MapReader:
         except ReadIssue as issue:
             ref = src.ref.text if src.ref.segment else f"{tok[0][0]}{scope.elem:02d}{src.ref.text}"
             self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}; kept as it is", self.where(tok, loop, ref))
-            return issue.fallback if issue.fallback is not None else raw
+            return issue.kept(raw)
 
     def block(self, blk: Block, loop: Loop, out: dict, scope: _Scope) -> None:
         kind = blk.kind
@@ -290,25 +285,20 @@ class MapReader:
         return True
 
     def derive(self, d: Derive, out: dict) -> None:
-        hits = []
-        for tok in self.txn.segments():
-            if tok[0][0] == d.source.ref.segment and self.matches(tok, d.source.conds, _Scope()):
-                hits.append(tok)
-                if d.quantifier != "first":
-                    break
-                if self.value(tok, d.source.ref.element, d.source.ref.component):
-                    break
+        ref = d.source.ref
+        hits = (tok for tok in self.txn.segments()
+                if tok[0][0] == ref.segment and self.matches(tok, d.source.conds, _Scope()))
         if d.quantifier == "none":
-            out[d.name] = not hits
+            out[d.name] = next(hits, None) is None
         elif d.quantifier == "any":
-            out[d.name] = bool(hits)
-        elif hits:
-            raw = self.value(hits[-1], d.source.ref.element, d.source.ref.component)
+            out[d.name] = next(hits, None) is not None
+        else:  # first: the first matching segment that has the element
+            raw = next((v for v in (self.value(tok, ref.element, ref.component) for tok in hits) if v), "")
             if raw:
                 try:
                     out[d.name] = d.fn.read(raw, [])
                 except ReadIssue as issue:
-                    out[d.name] = issue.fallback if issue.fallback is not None else raw
+                    out[d.name] = issue.kept(raw)
 
     # leftovers -------------------------------------------------------------------
     def leftovers(self, implied) -> list[dict]:
@@ -332,7 +322,7 @@ class MapReader:
                 self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
                 continue
             sid = child[0][0]
-            if sid in STRUCTURAL or (sid == "BHT" and not path):
+            if sid in STRUCTURAL:
                 continue
             used = self.consumed.get(id(child))
             imp = implied(loop.id, child)
@@ -351,34 +341,28 @@ class MapReader:
 
 
 class Implied:
-    """Elements whose value the grammar fixes (a single code): carrying them adds nothing."""
+    """Elements whose value the guide fixes (a single code): carrying them adds nothing.
+
+    A loop may hold several nodes for one segment id (REF with different keys);
+    only what every one of them fixes counts.
+    """
 
     def __init__(self, guide):
-        self.by_loop: dict[tuple[str, str], list[SegmentNode]] = {}
+        by_loop: dict[tuple[str, str], list[SegmentNode]] = {}
         for node in guide.segments():
             parent = node.parent.id if node.parent is not None else guide.root.id
-            self.by_loop.setdefault((parent, node.id), []).append(node)
-        self._cache: dict[tuple[str, str], dict[int, str]] = {}
-
-    def fixed(self, loop_id: str, sid: str) -> dict[int, str]:
-        key = (loop_id, sid)
-        got = self._cache.get(key)
-        if got is None:
-            got = {}
-            nodes = self.by_loop.get(key, [])
-            if nodes:
-                common: dict[int, str] | None = None
-                for node in nodes:
-                    fixed = {}
-                    for spec in node.specs.values():
-                        if spec.component is None and spec.codes is not None and len(spec.codes) == 1:
-                            fixed[spec.element] = next(iter(spec.codes))
-                    common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
-                got = common or {}
-            self._cache[key] = got
-        return got
+            by_loop.setdefault((parent, node.id), []).append(node)
+        self.fixed: dict[tuple[str, str], dict[int, str]] = {}
+        for key, nodes in by_loop.items():
+            common: dict[int, str] | None = None
+            for node in nodes:
+                fixed = {e: code for e, comp, code, _ in fixed_codes(node) if comp is None}
+                common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
+            self.fixed[key] = common or {}
 
     def __call__(self, loop_id: str, tok: tuple) -> set[int]:
-        fixed = self.fixed(loop_id, tok[0][0])
+        fixed = self.fixed.get((loop_id, tok[0][0]))
+        if not fixed:
+            return set()
         els = tok[0]
         return {i for i, code in fixed.items() if i < len(els) and els[i] == code}

@@ -105,10 +105,13 @@ def _codes(loop: LoopNode | None, b: Binding) -> frozenset[str] | None:
         nodes = [c for c in loop.children if isinstance(c, SegmentNode) and c.id == ref.segment]
         key = f"{ref.segment}{ref.element:02d}" + (f"-{ref.component:02d}" if ref.component else "")
         for node in nodes:
+            # a key element: only the key's codes read back into this loop
+            keyed = next((codes for e, c, codes in node.keys if e == ref.element and c == ref.component), None)
             spec = node.specs.get(key)
-            if spec is None or spec.codes is None:
+            codes = keyed if keyed is not None else (spec.codes if spec is not None else None)
+            if codes is None:
                 return None
-            out |= spec.codes
+            out |= codes
     return frozenset(out) or None
 
 
@@ -179,11 +182,34 @@ def _make(name: str, shape: _Shape, doc: str | None, extra_fields: dict[str, Any
 
 
 @cache
-def model_for(map_name: str) -> type[BaseModel]:
-    """The pydantic model of one map (cached)."""
+def _shape(map_name: str) -> _Shape:
     c: Compiled = load_map(map_name)
     shape = _Shape()
     _collect(c.map.body, shape, c.guide.root)
+    return shape
+
+
+@cache
+def field_paths(map_name: str) -> frozenset[str]:
+    """Every dotted JSON path the map's model has (list items share their list's path)."""
+    out: set[str] = set(load_map(map_name).map.platform)
+
+    def walk(shape: _Shape, prefix: str) -> None:
+        for name, (kind, val) in shape.fields.items():
+            path = f"{prefix}.{name}" if prefix else name
+            out.add(path)
+            if kind in ("object", "list"):
+                walk(val, path)
+
+    walk(_shape(map_name), "")
+    return frozenset(out)
+
+
+@cache
+def model_for(map_name: str) -> type[BaseModel]:
+    """The pydantic model of one map (cached)."""
+    c: Compiled = load_map(map_name)
+    shape = _shape(map_name)
     extras = {name: (Optional[Any], Field(None, description="platform field: accepted, not carried in X12")) for name in c.map.platform}
     extras["unmapped"] = (Optional[list[UnmappedSegment]], Field(None, description="segments the map does not model, kept verbatim"))
     return _make(c.map.model, shape, c.map.model_title or c.map.title, extras)

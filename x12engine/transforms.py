@@ -24,6 +24,10 @@ class ReadIssue(Exception):
         self.message = message
         self.fallback = fallback
 
+    def kept(self, raw: str) -> Any:
+        """What the model holds instead: the fallback (an unknown-code object) or the raw text."""
+        return self.fallback if self.fallback is not None else raw
+
 
 def _date_read(raw: str) -> str:
     if len(raw) == 8 and raw.isdigit():
@@ -96,11 +100,6 @@ def _number_write(value: Any) -> str:
     return text
 
 
-def _decimal_read(raw: str) -> float | int:
-    """Amounts: X12 R values, read as JSON numbers (``100`` stays an integer)."""
-    return _number_read(raw)
-
-
 def _bool_read(raw: str) -> bool:
     if raw == "Y":
         return True
@@ -159,15 +158,13 @@ class Transform:
     def write(self, values: tuple, index: int) -> tuple[str, list[str]]:
         return _text_write(values[0]), []
 
-    def json_type(self) -> dict:
-        return {"type": "string"}
 
 
 class _Simple(Transform):
-    def __init__(self, args: tuple, name: str, reader: Callable, writer: Callable, schema: dict):
+    def __init__(self, args: tuple, name: str, reader: Callable, writer: Callable):
         super().__init__(args)
         self.name = name
-        self._reader, self._writer, self._schema = reader, writer, schema
+        self._reader, self._writer = reader, writer
 
     def read(self, raw, quals):
         return self._reader(raw)
@@ -175,8 +172,6 @@ class _Simple(Transform):
     def write(self, values, index):
         return self._writer(values[0]), []
 
-    def json_type(self):
-        return self._schema
 
 
 class CodeTransform(Transform):
@@ -208,8 +203,6 @@ class CodeTransform(Transform):
             raise ValueError(f"is not a {self.table.name} value (see maps/codes/{self.table.name}.tsv)")
         return code, []
 
-    def json_type(self):
-        return {"enum": list(self.table.enums())}
 
 
 class PeriodTransform(Transform):
@@ -235,8 +228,6 @@ class PeriodTransform(Transform):
             return a, ["D8"]
         return f"{a}-{_date_write(end)}", ["RD8"]
 
-    def json_type(self):
-        return {"type": "string", "format": "date"}
 
 
 def make(name: str | None, args: tuple) -> Transform:
@@ -247,16 +238,14 @@ def make(name: str | None, args: tuple) -> Transform:
     if name == "period":
         return PeriodTransform(args)
     simple = {
-        "date": (_date_read, _date_write, {"type": "string", "format": "date"}),
-        "time": (_time_read, _time_write, {"type": "string"}),
-        "number": (_number_read, _number_write, {"type": "number"}),
-        "decimal": (_decimal_read, _number_write, {"type": "number"}),
-        "bool": (_bool_read, _bool_write, {"type": "boolean"}),
-        "icd": (_icd_read, _icd_write, {"type": "string"}),
+        "date": (_date_read, _date_write),
+        "time": (_time_read, _time_write),
+        "number": (_number_read, _number_write),
+        "decimal": (_number_read, _number_write),  # amounts: the same JSON numbers; the name documents intent
+        "bool": (_bool_read, _bool_write),
+        "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
         raise ValueError(f"unknown transform `{name}` (known: code, period, {', '.join(simple)})")
     return _Simple(args, name, *simple[name])
 
-
-NAMES = ("code", "period", "date", "time", "number", "decimal", "bool", "icd")
