@@ -10,7 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import BuildError, Finding, GrammarError, Location, X12Error, X12SyntaxError
-from .parser import Context, Reader, iter_transactions, parse
+from .parser import Context, Reader, iter_transactions, iter_units, parse
 from .tokenizer import Delimiters, Tokenizer, tokenize
 from .tree import Document, document_from_json, document_to_json
 from .writer import to_bytes, write_document
@@ -21,6 +21,6 @@ from .models import model_for, schema_for
 __all__ = [
     "BuildError", "Context", "Delimiters", "Document", "EnvelopeSettings", "Finding", "GrammarError", "Location",
     "Reader", "Tokenizer", "X12Error", "X12SyntaxError", "document_from_json", "document_to_json",
-    "iter_models", "iter_transactions", "model_for", "parse", "schema_for", "to_bytes", "to_models", "to_x12",
+    "iter_models", "iter_transactions", "iter_units", "model_for", "parse", "schema_for", "to_bytes", "to_models", "to_x12",
     "tokenize", "write_document",
 ]

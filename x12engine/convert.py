@@ -18,7 +18,7 @@ from .mapbuild import MapBuilder, unused_paths
 from .mapcatalog import Compiled, load_map, map_for, map_names
 from .mapread import MapReader
 from .models import field_paths, model_for
-from .parser import iter_transactions
+from .parser import CLAIM_UNITS, iter_transactions, iter_units
 from .tokenizer import Delimiters
 from .tree import Group, Interchange, Transaction
 
@@ -76,10 +76,21 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
     return entry
 
 
-def iter_models(source, *, name: str | None = None) -> Iterator[dict]:
-    """Stream model entries, one per transaction set, in bounded memory."""
-    for ctx in iter_transactions(source, name=name):
-        yield transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
+def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> Iterator[dict]:
+    """Stream model entries, one per transaction set, in bounded memory.
+
+    ``by_claim``: one entry per 837 claim / 835 claim payment instead (each with
+    its billing provider, subscriber, payer ... as a one-claim set, and a
+    ``part`` key), so a set of any size streams in memory bounded by one claim."""
+    if not by_claim:
+        for ctx in iter_transactions(source, name=name):
+            yield transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
+        return
+    for ctx in iter_units(source, name=name):
+        entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
+        if ctx.part is not None:
+            entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": CLAIM_UNITS.get(ctx.transaction.set_id)}
+        yield entry
 
 
 def to_models(source, *, name: str | None = None) -> dict:

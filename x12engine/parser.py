@@ -34,19 +34,56 @@ from .tree import Document, Group, Interchange, Loop, Transaction, Unexpected
 
 @dataclass(slots=True)
 class Context:
-    """Envelope context handed out with each streamed transaction set."""
+    """Envelope context handed out with each streamed transaction set.
+
+    When streaming by unit (:func:`iter_units`), ``part`` says what ``transaction``
+    holds: ``"unit"`` — one unit loop (an 837 claim, an 835 claim payment) with
+    its context loops (billing provider, subscriber, payer ...); ``"other"`` — a
+    loop that can hold units but closed without one (a subscriber with no claim),
+    with its context; ``"rest"`` — what the set holds besides its units (an 835's
+    PLB and SE); ``None`` is a whole set.
+    """
 
     interchange: Interchange
     group: Group
     transaction: Transaction
+    part: str | None = None
+    index: int = 0  # the unit's number within its set (1-based), 0 for whole sets and rests
+
+
+class Units:
+    """How to cut one guide's sets into units: the unit loop id and the loops that
+    can contain one (closed carriers are dropped from the tree, so memory stays
+    bounded by one unit plus its context however large the set is)."""
+
+    __slots__ = ("unit", "carriers")
+
+    def __init__(self, guide_root, unit: str):
+        self.unit = unit
+        carriers: set[str] = set()
+
+        def walk(node) -> bool:
+            found = False
+            for child in node.children:
+                if hasattr(child, "children"):
+                    if child.id == unit or walk(child):
+                        found = True
+            if found:
+                carriers.add(node.id)
+            return found
+
+        walk(guide_root)
+        carriers.discard(guide_root.id)
+        self.carriers = frozenset(carriers)
 
 
 class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
-    __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur")
+    __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur",
+                 "units", "parts", "context", "given", "handed", "opened")
 
-    def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters):
+    def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None):
         self.table = table
         self.root = Loop("ST_LOOP", table.guide.root.name if table else "")
         self.stack: list[Loop] = [self.root]  # the open loops, innermost last
@@ -58,6 +95,12 @@ class _Body:
         self.rep = delimiters.repetition
         self.unexpected = 0
         self.cur = self.root.children  # children of the innermost open loop
+        self.units = units
+        self.parts: list[tuple[str, Loop, list[Finding]]] = []  # units closed and cut out, not yet handed out
+        self.handed = 0  # parts cut so far
+        self.opened: dict[int, int] = {}  # id(open carrier) → parts cut before it opened
+        self.context: set[int] | None = None  # ids of the root's children when the first unit was cut
+        self.given = 0  # findings already handed out with a unit
 
     def feed(self, tok: tuple) -> None:
         """Place one segment."""
@@ -114,6 +157,8 @@ class _Body:
         """Close ``pops`` loops, open ``pushes``; the children list of the new innermost loop."""
         stack = self.stack
         if pops:
+            if self.units is not None:
+                self._cut(pops)
             del stack[-pops:]
         inst = stack[-1]
         for loop_node in pushes:
@@ -127,7 +172,57 @@ class _Body:
             parent.children.append(new)
             stack.append(new)
             inst = new
+            if self.units is not None and loop_node.id in self.units.carriers:
+                self.opened[id(new)] = self.handed
         return inst.children
+
+    def _cut(self, pops: int) -> None:
+        """The innermost ``pops`` open loops are closing: hand out each unit among them
+        with a copy of its context, and drop closed units and carriers from the tree."""
+        stack = self.stack
+        unit, carriers = self.units.unit, self.units.carriers
+        for j in range(len(stack) - 1, len(stack) - 1 - pops, -1):
+            loop = stack[j]
+            if loop.id == unit:
+                self._hand_out(j, "unit")
+            elif loop.id not in carriers:
+                continue
+            elif self.opened.pop(id(loop), self.handed) == self.handed:
+                self._hand_out(j, "other")  # a carrier that held no unit (a subscriber without claims)
+            siblings = stack[j - 1].children
+            if siblings and siblings[-1] is loop:
+                siblings.pop()
+            elif loop in siblings:  # an HL02 that hung it elsewhere is left in place
+                siblings.remove(loop)
+            first = loop.children[0] if loop.children else None
+            if type(first) is tuple and first[0][0] == "HL" and len(first[0]) > 1 and self.hl.get(first[0][1]) is loop:
+                del self.hl[first[0][1]]
+
+    def _hand_out(self, j: int, kind: str) -> None:
+        stack = self.stack
+        if self.context is None:
+            self.context = {id(c) for c in self.root.children}
+        inner: Loop = stack[j]
+        for k in range(j - 1, -1, -1):
+            anc = stack[k]
+            nxt = stack[k + 1]
+            copy = Loop(anc.id, anc.name, [inner if c is nxt else c for c in anc.children])
+            inner = copy
+        found = self.findings[self.given:]
+        self.given = len(self.findings)
+        self.parts.append((kind, inner, found))
+        self.handed += 1
+
+    def close_units(self) -> bool:
+        """At the set's end: cut the units still open; whether anything outside the
+        units and their context is left (or no unit was ever cut)."""
+        if len(self.stack) > 1:
+            self._cut(len(self.stack) - 1)
+            del self.stack[1:]
+            self.cur = self.root.children
+        if self.context is None:
+            return True
+        return any(id(c) not in self.context for c in self.root.children if not (type(c) is tuple and c[0][0] == "SE"))
 
     def _unexpected(self, tok: tuple, cur: list) -> None:
         sid = tok[0][0]
@@ -149,6 +244,11 @@ _NOTHING: frozenset[str] = frozenset()
 
 
 @cache
+def _units_for(guide, unit: str) -> Units:
+    return Units(guide.root, unit)
+
+
+@cache
 def control_segments() -> frozenset[str]:
     """Headers and trailers of the envelope loops (ISA/IEA, GS/GE, ST/SE), from
     ``grammars/envelope.x12g``: any of them ends an open transaction set."""
@@ -159,9 +259,9 @@ class _OpenSet:
     """A transaction set being read: its body machine, or, while several guides
     could read it, the buffered segments until a select rule or the trial decides."""
 
-    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body")
+    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body", "units")
 
-    def __init__(self, reader, st, where, inter, group, entries, version, matched):
+    def __init__(self, reader, st, where, inter, group, entries, version, matched, units=None):
         self.reader = reader
         self.st = st
         self.where = where
@@ -172,6 +272,7 @@ class _OpenSet:
         self.matched = matched
         self.buffered: list[tuple] = [st]
         self.body: _Body | None = None
+        self.units: dict[str, str] | None = units  # set id → unit loop id, when streaming by unit
 
     def start(self, entry) -> None:
         if entry is not None and not self.matched:
@@ -182,7 +283,11 @@ class _OpenSet:
         self.buffered = []
 
     def _read_with(self, entry) -> _Body:
-        body = _Body(entry.table() if entry is not None else None, self.where, self.inter.delimiters)
+        table = entry.table() if entry is not None else None
+        units = None
+        if self.units and table is not None and table.guide.transaction in self.units:
+            units = _units_for(table.guide, self.units[table.guide.transaction])
+        body = _Body(table, self.where, self.inter.delimiters, units)
         body.run(self.buffered, 0, _NOTHING)
         return body
 
@@ -229,6 +334,8 @@ class Reader:
         self.tokenizer = Tokenizer(source, name=self.name, **kw)
         self.findings: list[Finding] = []
         self.document = Document(source=self.name)
+        self.units: dict[str, str] | None = None
+        self._count = 0  # units handed out from the open set
 
     # -- helpers ---------------------------------------------------------------
     def _loc(self, tok, inter: Interchange | None = None, group: Group | None = None, txn: str | None = None) -> Location:
@@ -247,8 +354,14 @@ class Reader:
         self.findings.append(Finding(severity, code, message, where))
 
     # -- the envelope machine ------------------------------------------------
-    def transactions(self, keep: bool = False) -> Iterator[Context]:
-        """Stream transaction sets; with ``keep`` they also stay in ``self.document``."""
+    def transactions(self, keep: bool = False, units: dict[str, str] | None = None) -> Iterator[Context]:
+        """Stream transaction sets; with ``keep`` they also stay in ``self.document``.
+
+        ``units`` (set id → loop id, e.g. ``{"837": "2300"}``) cuts those sets into
+        units as their loops close (see :class:`Context`); other sets come whole."""
+        if units and keep:
+            raise ValueError("streaming by unit does not keep the document")
+        self.units = units or None
         inter: Interchange | None = None
         group: Group | None = None
         open_set: _OpenSet | None = None
@@ -263,6 +376,8 @@ class Reader:
                 if state == "TRANSACTION":
                     # the set's body goes to its machine in one call, up to the next envelope segment
                     i = open_set.run(batch, i, control)
+                    if open_set.body is not None and open_set.body.parts:
+                        yield from self._units_of(open_set)
                     if i == n:
                         break
                 tok = batch[i]
@@ -270,7 +385,7 @@ class Reader:
                 sid = tok[0][0]
                 if state == "TRANSACTION":  # an envelope segment ends the set
                     trailer = tok if sid == "SE" else None
-                    yield self._close(open_set, trailer, keep)
+                    yield from self._close_set(open_set, trailer, keep)
                     open_set = None
                     state = "GROUP"
                     if trailer is not None:
@@ -315,7 +430,7 @@ class Reader:
                     container.unexpected.append(Unexpected(tok, f"{sid} outside a transaction set"))
                     self._finding("error", "unexpected_segment", f"segment {sid} outside a transaction set", self._loc(tok, inter, group))
         if open_set is not None:
-            yield self._close(open_set, None, keep)
+            yield from self._close_set(open_set, None, keep)
         self.findings[:0] = tokenizer.findings
         doc.findings = self.findings
 
@@ -329,7 +444,7 @@ class Reader:
         else:
             entries, matched = registry.candidates(st01, version)
         where = self._loc(st, inter, group, els[2] if len(els) > 2 else None)
-        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched)
+        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched, self.units)
         if not entries:
             self._finding("error", "no_grammar", f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced", where)
             open_set.start(None)
@@ -337,7 +452,18 @@ class Reader:
             open_set.start(entries[0])
         return open_set
 
-    def _close(self, open_set: "_OpenSet", se: tuple | None, keep: bool) -> Context:
+    def _units_of(self, open_set: "_OpenSet") -> Iterator[Context]:
+        body = open_set.body
+        guide = body.table.guide
+        parts, body.parts = body.parts, []
+        for kind, root, found in parts:
+            if kind == "unit":
+                self._count += 1
+            t = Transaction(open_set.st, root, guide.guide, guide.name, None)
+            t.findings = found
+            yield Context(open_set.inter, open_set.group, t, kind, self._count if kind == "unit" else 0)
+
+    def _close_set(self, open_set: "_OpenSet", se: tuple | None, keep: bool) -> Iterator[Context]:
         if se is not None:
             open_set.feed(se)
         body = open_set.finish()
@@ -345,11 +471,19 @@ class Reader:
             self._finding("error", "missing_se", "transaction set has no SE trailer", open_set.where)
         self.findings.extend(body.findings)
         guide = body.table.guide if body.table else None
+        rest = True
+        if body.units is not None:
+            rest = body.close_units()
+            yield from self._units_of(open_set)
         t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se)
-        t.findings = body.findings
+        t.findings = body.findings[body.given:] if body.units is not None else body.findings
         if keep:
             open_set.group.transactions.append(t)
-        return Context(open_set.inter, open_set.group, t)
+        if body.units is None:
+            yield Context(open_set.inter, open_set.group, t)
+        elif rest:
+            yield Context(open_set.inter, open_set.group, t, "rest" if body.context is not None else None)
+        self._count = 0
 
     def parse(self) -> Document:
         # The tree holds every segment and has no reference cycles; letting the
@@ -374,3 +508,16 @@ def parse(source: Source, *, name: str | None = None, guide: "str | Path | None"
 def iter_transactions(source: Source, *, name: str | None = None) -> Iterator[Context]:
     """Stream transaction sets with their envelope context, in bounded memory."""
     return Reader(source, name=name).transactions(keep=False)
+
+
+# The unit a claims-sized set is cut into when streaming: one claim (837 2300),
+# one claim payment (835 2100). Sets of other types come whole.
+CLAIM_UNITS: dict[str, str] = {"837": "2300", "835": "2100"}
+
+
+def iter_units(source: Source, *, name: str | None = None, units: dict[str, str] | None = None) -> Iterator[Context]:
+    """Stream 837 claims and 835 claim payments one at a time, each with its context
+    loops, in memory bounded by one claim (plus its set's header loops), however
+    many claims one set holds. Other sets, and sets without claims, come whole;
+    what an 835 holds besides its claims (PLB) comes last as ``part="rest"``."""
+    return Reader(source, name=name).transactions(keep=False, units=CLAIM_UNITS if units is None else units)
