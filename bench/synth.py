@@ -53,3 +53,45 @@ def grow(path: Path, target_segments: int, newline: bool = True) -> str:
     out.append(["SE", str(count), segs[se][2]])
     out.extend(list(s) for s in segs[se + 1 :])
     return write_segments(out, d, newline=newline)
+
+
+def write_big(path: Path, fixture: Path, target_bytes: int) -> int:
+    """Write one interchange holding ONE transaction set of about ``target_bytes``
+    (the fixture's subscriber hierarchies repeated), without holding it in memory;
+    returns the segment count. A set this large is what claim streaming is for."""
+    segs, d = _segments(fixture)
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    se = next(i for i, s in enumerate(segs) if s[0] == "SE")
+    body = segs[st:se]
+    if body[0][1] != "837":
+        raise ValueError("write_big grows 837 fixtures")
+    start = next(i for i, s in enumerate(body) if s[0] == "HL" and s[3] == "22")
+    head, block = body[:start], body[start:]
+    hl_next = max((int(s[1]) for s in head if s[0] == "HL"), default=0) + 1
+    count = 0
+    written = 0
+    with open(path, "w", encoding="ascii", newline="") as fh:
+        def put(seg_list):
+            nonlocal written
+            text = write_segments(seg_list, d, newline=True)
+            fh.write(text)
+            written += len(text)
+
+        put([list(s) for s in segs[:st]] + [list(s) for s in head])
+        count = len(head)
+        while written < target_bytes:
+            out = []
+            for _ in range(200):
+                mapping: dict[str, str] = {}
+                for s in block:
+                    s = list(s)
+                    if s[0] == "HL":
+                        mapping[s[1]] = str(hl_next)
+                        s[1] = str(hl_next)
+                        hl_next += 1
+                        s[2] = mapping.get(s[2], s[2])
+                    out.append(s)
+            count += len(out)
+            put(out)
+        put([["SE", str(count + 1), segs[se][2]]] + [list(s) for s in segs[se + 1:]])
+    return count + st + 1 + (len(segs) - se)
