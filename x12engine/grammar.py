@@ -16,6 +16,7 @@ from typing import Iterator
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
+from .diskcache import cached, code_hash
 from .errors import GrammarError, Location
 from .resources import grammars_dir
 
@@ -372,8 +373,16 @@ class _ToRaw(Transformer):
 
 
 def parse_file(path: Path) -> list:
-    """Parse one .x12g file into raw declarations; errors name the file and line."""
+    """Parse one .x12g file into raw declarations; errors name the file and line.
+
+    Parsing the large guides takes lark seconds, so the declarations are kept in
+    the disk cache (keyed by the file's text, the lark grammar and this module)."""
     text = path.read_text(encoding="utf-8")
+    salt = code_hash(__file__, str(grammars_dir() / "x12g.lark"))
+    return cached("x12g", text, salt, lambda: _parse_text(text, path))
+
+
+def _parse_text(text: str, path: Path) -> list:
     try:
         tree = _lark().parse(text)
         return _ToRaw().transform(tree)

@@ -110,13 +110,28 @@ def _set_value(m: Map, select) -> str | None:
 
 
 @cache
-def _by_guide() -> dict[tuple[str, str, str], Compiled]:
-    return {(c.map.transaction, c.guide.guide, c.guide.name): c for c in map(load_map, map_names())}
+def _transactions() -> dict[str, tuple[str, ...]]:
+    """Map names by the ST01 their header declares (read from the header lines only)."""
+    out: dict[str, list[str]] = {}
+    for name, path in _headers().items():
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                s = line.split("#", 1)[0].split()
+                if len(s) >= 2 and s[0] == "transaction":
+                    out.setdefault(s[1], []).append(name)
+                    break
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def _by_guide(set_id: str) -> dict[tuple[str, str], Compiled]:
+    # only the maps of this transaction set are compiled (each loads its guide)
+    return {(c.guide.guide, c.guide.name): c for c in map(load_map, _transactions().get(set_id, ()))}
 
 
 def map_for(set_id: str, guide: str | None, guide_name: str | None) -> Compiled | None:
-    """The map for a set the parser read with the guide named so (one dict lookup)."""
-    return _by_guide().get((set_id, guide or "", guide_name or ""))
+    """The map for a set the parser read with the guide named so (a dict lookup once loaded)."""
+    return _by_guide(set_id).get((guide or "", guide_name or ""))
 
 
 # ----------------------------------------------------------------------------

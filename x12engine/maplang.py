@@ -15,6 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
+from .diskcache import cached, code_hash
 from .errors import X12Error, Location
 from .resources import maps_dir
 
@@ -348,8 +349,24 @@ def _load_text(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _parse(path: Path) -> tuple[list, _Compile]:
+class _Parsed:
+    """What parsing one map file yields: statements, header declarations, fragments."""
+
+    __slots__ = ("headers", "fragments")
+
+    def __init__(self, headers: dict, fragments: dict):
+        self.headers, self.fragments = headers, fragments
+
+
+def _parse(path: Path) -> tuple[list, _Parsed]:
+    # lark takes most of a second to build the parser and read a map: keep the
+    # result in the disk cache, keyed by the text, the lark grammar and this module
     text = _load_text(path)
+    salt = code_hash(__file__, str(maps_dir() / "x12m.lark"), str(Path(__file__).with_name("transforms.py")))
+    return cached("x12m", f"{path}\0{text}", salt, lambda: _parse_text(text, path))
+
+
+def _parse_text(text: str, path: Path) -> tuple[list, _Parsed]:
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
@@ -364,7 +381,7 @@ def _parse(path: Path) -> tuple[list, _Compile]:
         if isinstance(exc.orig_exc, MapError):
             raise exc.orig_exc from None
         raise
-    return body, compiler
+    return body, _Parsed(compiler.headers, compiler.fragments)
 
 
 def parse_map(path: Path) -> Map:
