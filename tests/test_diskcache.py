@@ -58,7 +58,7 @@ def test_cached_guide_equals_parsed_guide(cache_in, tmp_path):
     src = grammars_dir() / "270.x12g"
     first = parse_file(src)  # parsed, stored
     again = parse_file(src)  # from the cache
-    assert repr(first) == repr(again) and len(first) > 10
+    assert repr(first) == repr(again) and len(first) > 5
     load_guide(src)
     before = len(list(cache_in.iterdir()))
     edited = tmp_path / "270.x12g"
