@@ -369,6 +369,8 @@ class MapBuilder:
         if kind == "meta":
             self.stmts(blk.body, loop, data, _Scope(scope.seg, scope.elem, scope.index, True, "x12.transaction"))
         elif kind == "at":
+            if not (_fields(blk.body) & set(data)) and not _forces(blk.body):
+                return  # nothing in the JSON for these loops: do not create them empty
             inner = self.walk(loop, blk.path, create_last=False)
             self.stmts(blk.body, inner, data, scope)
         elif kind == "object":
@@ -551,6 +553,19 @@ def _fields(body: list) -> set[str]:
         elif t is When:
             out |= _fields(stmt.then) | _fields(stmt.otherwise)
     return out
+
+
+def _forces(body: list) -> bool:
+    """Whether statements write X12 whatever the JSON holds (`set`, `required` objects)."""
+    for stmt in body:
+        t = type(stmt)
+        if (t is SetConst and not stmt.only_if_empty) or (t is Block and stmt.required):
+            return True
+        if t is Block and stmt.kind in ("at", "meta") and _forces(stmt.body):
+            return True
+        if t is When and (_forces(stmt.then) or _forces(stmt.otherwise)):
+            return True
+    return False
 
 
 def unused_paths(data: Any, used: set[str], platform: tuple[str, ...], prefix: str = "") -> list[str]:

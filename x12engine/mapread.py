@@ -312,6 +312,8 @@ class MapReader:
             toks = self.segments(loop, c.ref.segment)
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
+        for c in conds:  # `at 2110C [EB01=C]`: the loop's choice carries the code, so it is read
+            self.consumed.setdefault(id(self.segments(loop, c.ref.segment)[0]), set()).add(c.ref.element)
         return True
 
     def derive(self, d: Derive, out: dict) -> None:
