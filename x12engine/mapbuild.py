@@ -556,10 +556,12 @@ def _fields(body: list) -> set[str]:
 
 
 def _forces(body: list) -> bool:
-    """Whether statements write X12 whatever the JSON holds (`set`, `required` objects)."""
+    """Whether statements write X12 whatever the JSON holds (`set`, `required` objects, constant defaults)."""
     for stmt in body:
         t = type(stmt)
         if (t is SetConst and not stmt.only_if_empty) or (t is Block and stmt.required):
+            return True
+        if t is Binding and stmt.default is not None and stmt.default.constant:
             return True
         if t is Block and stmt.kind in ("at", "meta") and _forces(stmt.body):
             return True
