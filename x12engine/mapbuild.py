@@ -15,7 +15,7 @@ from .errors import BuildError, Location
 from .tokenizer import Delimiters
 from .grammar import LoopNode, SegmentNode, fixed_codes
 from .mapcatalog import Compiled
-from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
+from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 
 _MISSING = object()
 
@@ -192,9 +192,10 @@ class MapBuilder:
             return scope.elem, ref.component
         return ref.element, ref.component
 
-    def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope) -> bool:
+    def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope, value: str | None = None) -> bool:
         e, c = self._pos(src.ref, scope)
-        if seg.get(e, c) != "":
+        held = seg.get(e, c)
+        if held != "" and held != value:  # two fields reading one element agree: the second finds its value there
             return False
         for cond in src.conds:
             ce, cc = self._pos(cond.ref, scope)
@@ -214,7 +215,7 @@ class MapBuilder:
         for src in sources:
             sid = src.ref.segment
             if sid is None or (scope.seg is not None and scope.seg.id == sid):
-                if self.compatible(scope.seg, src, quals, scope):
+                if self.compatible(scope.seg, src, quals, scope, value):
                     chosen = (scope.seg, src)
                     break
                 continue
@@ -222,7 +223,7 @@ class MapBuilder:
                 self.envelope[f"{sid}{src.ref.element:02d}"] = value
                 return True
             for seg in loop.segs(sid):
-                if self.compatible(seg, src, quals, scope):
+                if self.compatible(seg, src, quals, scope, value):
                     chosen = (seg, src)
                     break
             if chosen:
@@ -269,7 +270,7 @@ class MapBuilder:
                     self.place((Source(stmt.ref, ()),), stmt.value, [], loop, scope)
                 else:
                     later.append(stmt)
-            elif t is Derive:
+            elif t is Derive or t is DeriveCall:
                 self.used.add(_join(scope.path, stmt.name))
         for stmt in later:
             if type(stmt) is Binding:
@@ -310,7 +311,7 @@ class MapBuilder:
             dv = self.default_value(b.default, scope.index)
             if dv is None:
                 return True
-            values = [dv] + [None] * (len(b.targets) - 1)
+            values = [[dv] if b.is_list else dv] + [None] * (len(b.targets) - 1)
             fill_only = not b.default.first.startswith("$")
         else:
             fill_only = False
@@ -320,6 +321,8 @@ class MapBuilder:
             items = values[0]
             if not isinstance(items, list):
                 raise self.fail("must be a list", paths[0])
+            if b.repeats:
+                return self.repeated(b, items, loop, scope, paths[0], fill_only)
             if len(items) > len(b.sources):
                 raise self.fail(f"has {len(items)} items; X12 has room for {len(b.sources)}", paths[0])
             for item, src in zip(items, b.sources):
@@ -332,6 +335,22 @@ class MapBuilder:
         quals = list(zip(fn.qualifiers, qual_values))
         if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and present:
             raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", paths[0])
+        return True
+
+    def repeated(self, b: Binding, items: list, loop: BLoop, scope: _Scope, path: str, fill_only: bool) -> bool:
+        """`name[] = EB03 repeats`: the items become repetitions of one element."""
+        texts = []
+        for item in items:
+            text, _ = self.convert(b.fn, (item,), scope, path)
+            self.check_text(text, path)
+            texts.append(text)
+        if not texts:
+            return True
+        rep = (self.settings.get("delimiters") or Delimiters()).repetition
+        if len(texts) > 1 and not rep:
+            raise self.fail("has several items but the output has no repetition separator", path)
+        if not self.place(b.sources, (rep or "").join(texts), [], loop, scope, fill_only=fill_only) and not fill_only:
+            raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", path)
         return True
 
     def convert(self, fn, values: tuple, scope: _Scope, path: str) -> tuple[str, list[str]]:
@@ -350,6 +369,8 @@ class MapBuilder:
         if kind == "meta":
             self.stmts(blk.body, loop, data, _Scope(scope.seg, scope.elem, scope.index, True, "x12.transaction"))
         elif kind == "at":
+            if not (_fields(blk.body) & set(data)) and not _forces(blk.body):
+                return  # nothing in the JSON for these loops: do not create them empty
             inner = self.walk(loop, blk.path, create_last=False)
             self.stmts(blk.body, inner, data, scope)
         elif kind == "object":
@@ -360,6 +381,8 @@ class MapBuilder:
                 sub = {}
             if not isinstance(sub, dict):
                 raise self.fail("must be an object", _join(scope.path, blk.name))
+            if blk.path and not blk.required and not (_fields(blk.body) & set(sub)):
+                return  # another block fills this object (`object coverage` twice): no loop without its own fields
             inner = self.walk(loop, blk.path, create_last=True) if blk.path else loop
             self.stmts(blk.body, inner, sub, _Scope(scope.seg, scope.elem, scope.index, scope.meta, _join(scope.path, blk.name)))
         elif kind == "list_at":
@@ -516,6 +539,35 @@ class MapBuilder:
 
         visit(self.root)
         return out
+
+
+def _fields(body: list) -> set[str]:
+    """The JSON keys a block's statements can write from (first part of each dotted name)."""
+    out: set[str] = set()
+    for stmt in body:
+        t = type(stmt)
+        if t is Binding:
+            out.update(n.split(".", 1)[0] for n in stmt.targets)
+        elif t is Block:
+            out |= _fields(stmt.body) if stmt.kind in ("at", "meta") else {stmt.name.split(".", 1)[0]}
+        elif t is When:
+            out |= _fields(stmt.then) | _fields(stmt.otherwise)
+    return out
+
+
+def _forces(body: list) -> bool:
+    """Whether statements write X12 whatever the JSON holds (`set`, `required` objects, constant defaults)."""
+    for stmt in body:
+        t = type(stmt)
+        if (t is SetConst and not stmt.only_if_empty) or (t is Block and stmt.required):
+            return True
+        if t is Binding and stmt.default is not None and stmt.default.constant:
+            return True
+        if t is Block and stmt.kind in ("at", "meta") and _forces(stmt.body):
+            return True
+        if t is When and (_forces(stmt.then) or _forces(stmt.otherwise)):
+            return True
+    return False
 
 
 def unused_paths(data: Any, used: set[str], platform: tuple[str, ...], prefix: str = "") -> list[str]:

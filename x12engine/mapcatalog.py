@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import Location
 from .grammar import Guide, LoopNode, SegmentNode
 from .mapread import Implied
-from .maplang import Binding, Block, Derive, Map, MapError, Ref, SetConst, Step, When, parse_map
+from .derivations import get as get_derivation
+from .maplang import Binding, Block, Derive, DeriveCall, Map, MapError, Ref, SetConst, Step, When, parse_map
 from .registry import GuideEntry, entries
 from .resources import maps_dir
 from .transforms import make
@@ -205,6 +206,11 @@ class _Checker:
                 self.transform(stmt)
             elif isinstance(stmt, Derive):
                 self.transform(stmt)
+            elif isinstance(stmt, DeriveCall):
+                try:
+                    stmt.fn = get_derivation(stmt.function, len(stmt.fields))
+                except ValueError as exc:
+                    raise self.fail(stmt.line, str(exc)) from None
             elif isinstance(stmt, SetConst):
                 self.ref(loop, stmt.ref, each, stmt.line)
             elif isinstance(stmt, When):

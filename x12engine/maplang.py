@@ -78,6 +78,7 @@ class Binding:
     default: Default | None
     line: int
     fn: object = None  # the Transform, attached when the map is checked
+    repeats: bool = False  # `name[] = EB03 repeats`: one list item per repetition of the one source element
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,17 @@ class Derive:
     args: tuple[object, ...]
     line: int
     fn: object = None
+
+
+@dataclass(slots=True, eq=False)
+class DeriveCall:
+    """`derive NAME = fn(field, ...)`: a value computed on read from fields already read (ignored on build)."""
+
+    name: str
+    function: str
+    fields: tuple[str, ...]
+    line: int
+    fn: object = None  # the Derivation, attached when the map is checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +251,9 @@ class _Compile(Transformer):
     def default_value(self, items):
         return ("default", Default(items[0], items[1] if len(items) > 1 else None))
 
+    def repeats_mod(self, items):
+        return ("repeats",)
+
     def step(self, items):
         return Step(str(items[0]), items[1] if len(items) > 1 else ())
 
@@ -251,7 +266,7 @@ class _Compile(Transformer):
         for kind, *rest in mods:
             if kind == "transform":
                 transform, args = rest
-            else:
+            elif kind == "default":
                 default = rest[0]
         return transform, args, default
 
@@ -265,13 +280,22 @@ class _Compile(Transformer):
         sources = tuple(i for i in items[1:] if isinstance(i, Source))
         mods = [i for i in items[1:] if isinstance(i, tuple)]
         transform, args, default = self._modifiers(mods)
-        return Binding(targets, sources, is_list, transform, args, default, meta.line)
+        repeats = any(m[0] == "repeats" for m in mods)
+        if repeats and (not is_list or len(sources) != 1 or sources[0].ref.segment is None):
+            raise MapError("`repeats` needs a list target and exactly one element: `name[] = EB03 repeats`",
+                           Location(source=f"{self.file}:{meta.line}"))
+        return Binding(targets, sources, is_list, transform, args, default, meta.line, repeats=repeats)
 
     @v_args(meta=True)
     def derive(self, meta, items):
         name, quant, source, *mods = items
         transform, args, _ = self._modifiers(mods)
         return Derive(str(name), str(quant), source, transform, args, meta.line)
+
+    @v_args(meta=True)
+    def derive_call(self, meta, items):
+        name, func, *fields = items
+        return DeriveCall(str(name), str(func), tuple(str(f) for f in fields), meta.line)
 
     @v_args(meta=True)
     def set_stmt(self, meta, items):

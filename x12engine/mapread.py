@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
 from .grammar import SegmentNode, fixed_codes, value_at
-from .maplang import Binding, Block, Cond, Derive, Ref, SetConst, Source, Step, When
+from .derivations import compute
+from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
 from .transforms import ReadIssue
 
@@ -161,10 +162,17 @@ class MapReader:
                         self.consume(tok, stmt.ref, scope)
             elif t is Derive:
                 self.derive(stmt, out)
+            elif t is DeriveCall:
+                value = compute(stmt.fn, out, stmt.fields)
+                if value is not None:
+                    set_path(out, stmt.name, value)
 
     def binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
         fn = b.fn
         target = self.meta if scope.meta else out
+        if b.repeats:
+            self.repetitions(b, loop, target, scope)
+            return
         if b.is_list:
             values = []
             for src in b.sources:
@@ -193,6 +201,28 @@ class MapReader:
                 for name, v in zip(b.targets, value if isinstance(value, tuple) else (value, None)):
                     if v is not None:
                         set_path(target, name, v)
+            return
+
+    def repetitions(self, b: Binding, loop: Loop, target: dict, scope: _Scope) -> None:
+        """`name[] = EB03 repeats`: one item per non-empty repetition of the first matching segment's element."""
+        src = b.sources[0]
+        ref = src.ref
+        for tok in self.candidates(src, loop, scope):
+            if not self.matches(tok, src.conds, scope):
+                continue
+            els = tok[0]
+            raw = els[ref.element] if ref.element < len(els) else ""
+            if raw == "":
+                continue
+            values = []
+            for rep in (raw.split(self.rep) if self.rep else [raw]):
+                v = value_at([rep], 0, ref.component, self.comp)
+                if v != "":
+                    values.append(self.convert(b.fn, v, tok, loop, scope, b, src))
+            self.consume_source(tok, src, scope)
+            d = b.default
+            if values and not (d is not None and d.constant and values == [d.first]):
+                set_path(target, b.targets[0], values)
             return
 
     def consume_source(self, tok: tuple, src: Source, scope: _Scope) -> None:
@@ -282,6 +312,8 @@ class MapReader:
             toks = self.segments(loop, c.ref.segment)
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
+        for c in conds:  # `at 2110C [EB01=C]`: the loop's choice carries the code, so it is read
+            self.consumed.setdefault(id(self.segments(loop, c.ref.segment)[0]), set()).add(c.ref.element)
         return True
 
     def derive(self, d: Derive, out: dict) -> None:

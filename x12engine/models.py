@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .mapcatalog import Compiled, load_map, map_names
 from .grammar import LoopNode, SegmentNode
-from .maplang import Binding, Block, Derive, When
-from .transforms import CodeTransform, PeriodTransform, Transform, _Simple
+from .derivations import Money
+from .maplang import Binding, Block, Derive, DeriveCall, When
+from .transforms import CodeTransform, MoneyTransform, PeriodTransform, Transform, _Simple
 
 
 class UnknownCode(BaseModel):
@@ -51,6 +52,8 @@ def _scalar_type(fn: Transform) -> Any:
         return Union[Literal[enums], UnknownCode]  # type: ignore[valid-type]
     if isinstance(fn, PeriodTransform):
         return _dt.date
+    if isinstance(fn, MoneyTransform):
+        return Money
     if isinstance(fn, _Simple):
         return _SIMPLE_TYPES.get(fn.name, str)
     return str
@@ -144,6 +147,8 @@ def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
                     shape.scalar(t, typ)
         elif isinstance(stmt, Derive):
             shape.scalar(stmt.name, bool if stmt.quantifier != "first" else _scalar_type(stmt.fn))
+        elif isinstance(stmt, DeriveCall):
+            shape.scalar(stmt.name, stmt.fn.type)
         elif isinstance(stmt, When):
             _collect(stmt.then, shape, loop)
             _collect(stmt.otherwise, shape, loop)

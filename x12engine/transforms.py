@@ -230,6 +230,38 @@ class PeriodTransform(Transform):
 
 
 
+class MoneyTransform(Transform):
+    """A monetary amount as PokitDok's ``{"amount": "16.43", "currency": "USD"}``.
+
+    The amount stays text, exactly as the X12 has it (``6000`` is not ``6000.00``);
+    X12 5010 health-care amounts carry no currency, so it is always USD.
+    """
+
+    def read(self, raw, quals):
+        try:
+            ok = Decimal(raw).is_finite()
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ReadIssue("is not an amount", {"amount": raw, "currency": "USD"})
+        return {"amount": raw, "currency": "USD"}
+
+    def write(self, values, index):
+        v = values[0]
+        if isinstance(v, dict):
+            if v.get("currency", "USD") != "USD":
+                raise ValueError("X12 amounts are US dollars; currency must be USD")
+            v = v.get("amount")
+        if v is None or isinstance(v, bool):
+            raise ValueError("needs an \"amount\"")
+        if isinstance(v, str):  # kept as read, even when it was not a number (a warning said so)
+            if not v:
+                raise ValueError("has an empty amount")
+            return v, []
+        return _number_write(v), []
+
+
+
 def make(name: str | None, args: tuple) -> Transform:
     if name is None:
         return Transform(args)
@@ -237,6 +269,8 @@ def make(name: str | None, args: tuple) -> Transform:
         return CodeTransform(args)
     if name == "period":
         return PeriodTransform(args)
+    if name == "money":
+        return MoneyTransform(args)
     simple = {
         "date": (_date_read, _date_write),
         "time": (_time_read, _time_write),
@@ -246,6 +280,6 @@ def make(name: str | None, args: tuple) -> Transform:
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
-        raise ValueError(f"unknown transform `{name}` (known: code, period, {', '.join(simple)})")
+        raise ValueError(f"unknown transform `{name}` (known: code, period, money, {', '.join(simple)})")
     return _Simple(args, name, *simple[name])
 
