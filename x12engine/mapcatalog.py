@@ -184,6 +184,8 @@ class _Checker:
                     self.ref(loop, src.ref, each, stmt.line)
                     for c in src.conds:
                         self.ref(loop, c.ref, each, stmt.line)
+                        if any(code.startswith("$") for code in c.codes):
+                            raise self.fail(stmt.line, f"`{c.ref.text}=$field` is only allowed on a loop step (`at 2000[LX01=$n]/2100`)")
                 for a in stmt.args:
                     if isinstance(a, Ref):
                         self.ref(loop, a, each, stmt.line)

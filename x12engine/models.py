@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from .mapcatalog import Compiled, load_map, map_names
 from .grammar import LoopNode, SegmentNode
 from .maplang import Binding, Block, Derive, When
-from .transforms import CodeTransform, PeriodTransform, Transform, _Simple
+from .mapread import element_is_numeric, is_field_code
+from .transforms import CodeTransform, MoneyTransform, PeriodTransform, Transform, _Simple
 
 
 class UnknownCode(BaseModel):
@@ -40,6 +41,14 @@ class UnmappedSegment(BaseModel):
     elements: list[Any]
 
 
+class MonetaryAmount(BaseModel):
+    """PokitDok's monetary amount object: the X12 amount as text, and its currency."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: Union[Annotated[str, Field(pattern=r"^-?(\d+(\.\d*)?|\.\d+)$")], int, float]
+    currency: Literal["USD"] = "USD"
+
+
 _TIME = r"^\d\d:\d\d(:\d\d(\.\d+)?)?$"
 
 
@@ -51,6 +60,8 @@ def _scalar_type(fn: Transform) -> Any:
         return Union[Literal[enums], UnknownCode]  # type: ignore[valid-type]
     if isinstance(fn, PeriodTransform):
         return _dt.date
+    if isinstance(fn, MoneyTransform):
+        return MonetaryAmount
     if isinstance(fn, _Simple):
         return _SIMPLE_TYPES.get(fn.name, str)
     return str
@@ -156,7 +167,19 @@ def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
             elif stmt.kind == "object":
                 _collect(stmt.body, shape.sub(stmt.name, "object"), inner)
             else:
-                _collect(stmt.body, shape.sub(stmt.name, "list"), inner)
+                sub = shape.sub(stmt.name, "list")
+                _captured(stmt, sub, loop)
+                _collect(stmt.body, sub, inner)
+
+
+def _captured(blk: Block, shape: _Shape, loop: LoopNode | None) -> None:
+    """`list X at 2000[LX01=$assigned_number]/2100`: the item field the step condition fills."""
+    node = loop
+    for step in blk.path or ():
+        node = _child(node, (step,))
+        for c in step.conds:
+            if is_field_code(c.codes[0]) and node is not None:
+                shape.scalar(c.codes[0][1:], Union[int, float] if element_is_numeric(node, c.ref) else str)
 
 
 def _camel(name: str) -> str:
