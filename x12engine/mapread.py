@@ -205,7 +205,8 @@ class MapReader:
             return fn.read(raw, quals or [])
         except ReadIssue as issue:
             ref = src.ref.text if src.ref.segment else _element_text(tok[0][0], scope.elem + src.ref.offset, src.ref.component)
-            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}; kept as it is", self.where(tok, loop, ref))
+            tail = "" if issue.null else "; kept as it is"
+            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}{tail}", self.where(tok, loop, ref))
             return issue.kept(raw)
 
     def block(self, blk: Block, loop: Loop, out: dict, scope: _Scope) -> None:

@@ -248,7 +248,7 @@ class DescriptionTransform(Transform):
     def read(self, raw, quals):
         entry = self.table.entry(raw)
         if entry is None or not entry.description:
-            raise ReadIssue(f"is not in code table {self.table.name}; its description is null", null=True)
+            raise ReadIssue(f"is not in code table {self.table.name}; its description is left null", null=True)
         return entry.description
 
     def write(self, values, index):
