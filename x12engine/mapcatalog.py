@@ -147,6 +147,8 @@ class _Checker:
 
     def ref(self, loop: LoopNode, ref: Ref, each: Ref | None, line: int) -> None:
         if ref.segment is None:
+            if (each is None or each.component is not None) and ref.text.startswith("+"):
+                raise self.fail(line, f"`{ref.text}` names an element relative to the current one; only valid inside an element list (`list .. each XX01..XX12`)")
             if each is None or each.component is not None:
                 raise self.fail(line, f"`{ref.text}` names a component of the current element; only valid inside `list .. each XX01..XX12`")
             return
