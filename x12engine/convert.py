@@ -12,10 +12,12 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
+from . import balance as _balance  # noqa: F401  (registers the 835 checks)
 from .assemble import DEFAULTS, EnvelopeSettings, SetBody, assemble
 from .errors import BuildError, Finding, Location, X12Error
 from .mapbuild import MapBuilder, unused_paths
 from .mapcatalog import Compiled, load_map, map_for, map_names
+from .checks import run_checks
 from .mapread import MapReader
 from .models import field_paths, model_for
 from .parser import CLAIM_UNITS, iter_transactions, iter_units
@@ -72,7 +74,9 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
     entry["model"] = model
     if unmapped:
         entry["unmapped"] = unmapped
-    entry["findings"] = findings + [f.to_dict() for f in reader.findings]
+    where = Location(source=source, interchange=inter.control_number, group=group.control_number, transaction=txn.control_number)
+    checked = [Finding("warning", i.code, i.describe(), where) for i in run_checks(c.map.name, model)]
+    entry["findings"] = findings + [f.to_dict() for f in reader.findings + checked]
     return entry
 
 
@@ -157,8 +161,14 @@ def validate_model(c: Compiled, data: dict) -> dict:
 
 
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
-              now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True) -> SetBody:
+              now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True,
+              check: bool = True) -> SetBody:
     clean = validate_model(c, data)
+    if check:
+        issues = run_checks(c.map.name, clean)
+        if issues:
+            raise BuildError("; ".join(i.describe() + f" [{i.code}]" for i in issues)
+                             + " (to_x12(..., check=False) builds it anyway)", Location(source=f"{c.map.name} model"))
     builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters()})
     builder.build(clean, meta or {})
     left = unused_paths(clean, builder.used, c.map.platform)
@@ -171,8 +181,13 @@ def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_numb
     return SetBody(c.map.transaction, guide, c.map.group, builder.segments(), builder.envelope)
 
 
-def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSettings | None = None) -> str:
-    """Model document, one bare model object, or a list of them → X12 text of one interchange."""
+def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSettings | None = None,
+           check: bool = True) -> str:
+    """Model document, one bare model object, or a list of them → X12 text of one interchange.
+
+    ``check=False`` skips the map's consistency checks (835 balancing), e.g. to write test
+    data that is out of balance on purpose.
+    """
     s = settings or EnvelopeSettings()
     items: list[tuple[Compiled, dict, dict]] = []
     if isinstance(data, dict) and data.get("format") == MODEL_FORMAT:
@@ -200,7 +215,7 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     for k, (c, model, meta) in enumerate(items):
         try:
             bodies.append(build_set(c, model, meta, control_number=f"{tcn + k:04d}",
-                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters))
+                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters, check=check))
         except X12Error as exc:
             if len(items) > 1:
                 raise BuildError(f"item {k}: {exc.message}", exc.location) from None

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class Money(BaseModel):
     """PokitDok's amount object; the amount is text, exactly as X12 sent it."""
 
     model_config = ConfigDict(extra="forbid")
-    amount: str | int | float
+    amount: Annotated[str, Field(pattern=r"^-?(\d+(\.\d*)?|\.\d+)$")] | int | float
     currency: Literal["USD"] = "USD"
 
 

@@ -160,24 +160,45 @@ class MapBuilder:
                 return node
         raise self.fail(f"the guide has no loop {lid}", where)
 
-    def walk(self, loop: BLoop, path: tuple[Step, ...], create_last: bool) -> BLoop:
+    def walk(self, loop: BLoop, path: tuple[Step, ...], create_last: bool, item: Any = None, where: str = "") -> BLoop:
         cur = loop
         for n, step in enumerate(path):
             last = n == len(path) - 1
+            conds = [(c, self.field_code(c, item, where)) for c in step.conds]
             found = None
             if not (last and create_last):
                 for lp in cur.loops(step.loop):
-                    if all(self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == "" for c in step.conds):
+                    if all(self._seg_value(lp, c.ref) == code if c.codes[0].startswith("$")
+                           else self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == ""
+                           for c, code in conds):
                         found = lp
                         break
             if found is None:
                 found = self.new_loop(cur, self.child_node(cur, step.loop))
-            for c in step.conds:
+            for c, code in conds:
                 seg = next(iter(found.segs(c.ref.segment)), None) or self.new_seg(found, c.ref.segment)
                 if seg.get(c.ref.element, c.ref.component) == "":
-                    seg.put(c.ref.element, c.ref.component, c.codes[0])
+                    seg.put(c.ref.element, c.ref.component, code)
             cur = found
         return cur
+
+    def field_code(self, c: Cond, item: Any, where: str) -> str:
+        """The code a step condition writes: `$field` takes the item's field (else the next code listed)."""
+        first = c.codes[0]
+        if not first.startswith("$"):
+            return first
+        name = first[1:]
+        value = get_path(item, name) if isinstance(item, dict) else _MISSING
+        if value is _MISSING or value is None:
+            if len(c.codes) > 1:
+                return c.codes[1]
+            raise self.fail("is required: it places this item in its enclosing loop", _join(where, name))
+        self.used.add(_join(where, name))
+        text = _text_value(value)
+        if text is None:
+            raise self.fail("must be a number or text", _join(where, name))
+        self.check_text(text, _join(where, name))
+        return text
 
     @staticmethod
     def _seg_value(loop: BLoop, ref: Ref) -> str:
@@ -189,13 +210,15 @@ class MapBuilder:
 
     def _pos(self, ref: Ref, scope: _Scope) -> tuple[int, int | None]:
         if ref.segment is None:
-            return scope.elem, ref.component
+            return scope.elem + ref.offset, ref.component
         return ref.element, ref.component
 
     def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope, value: str | None = None) -> bool:
+        """Whether ``seg`` can take the value at ``src`` (already holding the same value counts: two
+        fields naming one element, such as a code and its enum, write it once)."""
         e, c = self._pos(src.ref, scope)
-        held = seg.get(e, c)
-        if held != "" and held != value:  # two fields reading one element agree: the second finds its value there
+        current = seg.get(e, c)
+        if current != "" and current != value:
             return False
         for cond in src.conds:
             ce, cc = self._pos(cond.ref, scope)
@@ -331,6 +354,8 @@ class MapBuilder:
                 self.place((src,), text, [], loop, scope)
             return True
         text, qual_values = self.convert(fn, tuple(values), scope, paths[0])
+        if text is None:  # a read-only transform (`as description`): derived from another field on read
+            return True
         self.check_text(text, paths[0])
         quals = list(zip(fn.qualifiers, qual_values))
         if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and present:
@@ -390,7 +415,7 @@ class MapBuilder:
                 p = f"{_join(scope.path, blk.name)}[{i}]"
                 if not isinstance(item, dict):
                     raise self.fail("must be an object", p)
-                inner = self.walk(loop, blk.path, create_last=True)
+                inner = self.walk(loop, blk.path, create_last=True, item=item, where=p)
                 self.stmts(blk.body, inner, item, _Scope(index=i, path=p))
         elif kind == "list_each":
             src = blk.each
@@ -406,8 +431,12 @@ class MapBuilder:
                     for c in src.conds:
                         seg.put(c.ref.element, c.ref.component, c.codes[0])
                     self.stmts(blk.body, loop, item, _Scope(seg, None, i, False, p))
+                elif len(blk.slots) > 1 and blk.slots[1] - blk.slots[0] > 1 or self.segment_keys(blk, item, sid, p) \
+                        or (scope.seg is not None and scope.seg.id == sid):
+                    seg, element = self.free_slot(blk, item, loop, scope, sid, p)
+                    self.stmts(blk.body, loop, item, _Scope(seg, element, i, False, p))
                 else:
-                    width = blk.each_last.element - src.ref.element + 1
+                    width = len(blk.slots)
                     segs = loop.segs(sid)
                     k = i // width
                     if k >= len(segs):
@@ -416,7 +445,41 @@ class MapBuilder:
                         seg = self.new_seg(loop, sid)
                     else:
                         seg = segs[k]
-                    self.stmts(blk.body, loop, item, _Scope(seg, src.ref.element + i % width, i, False, p))
+                    self.stmts(blk.body, loop, item, _Scope(seg, blk.slots[i % width], i, False, p))
+
+    def segment_keys(self, blk: Block, item: dict, sid: str, path: str) -> list[tuple[int, int | None, str]]:
+        """Values an element-list item puts into its segment's own elements (CAS01 for CAS02..CAS19):
+        items can share a segment only when these agree."""
+        out = []
+        for b in blk.body:
+            if type(b) is not Binding or b.is_list or len(b.sources) != 1 or b.sources[0].ref.segment != sid:
+                continue
+            value = get_path(item, b.targets[0]) if len(b.targets) == 1 else _MISSING
+            if value is _MISSING or value is None:
+                if b.default is None or not b.default.constant:
+                    continue
+                value = b.default.first
+            text, _ = self.convert(b.fn, (value,), _Scope(), _join(path, b.targets[0]))
+            if text is not None:
+                out.append((b.sources[0].ref.element, b.sources[0].ref.component, text))
+        return out
+
+    def free_slot(self, blk: Block, item: dict, loop: BLoop, scope: _Scope, sid: str, path: str) -> tuple[BSeg, int]:
+        """The first segment with an empty slot whose own elements agree with the item's; else a new segment."""
+        keys = self.segment_keys(blk, item, sid, path)
+        nested = scope.seg is not None and scope.seg.id == sid
+        segs = [scope.seg] if nested else loop.segs(sid)
+        for seg in segs:
+            if any(seg.get(e, c) not in ("", v) for e, c, v in keys):
+                continue
+            for element in blk.slots:
+                if not seg.used(element):
+                    return seg, element
+        if nested:
+            raise self.fail(f"has more items than fit in this {sid} segment", path)
+        if len(segs) >= self.allowed(loop, sid):
+            raise self.fail(f"has more items than fit in the {sid} segments the guide allows", path)
+        return self.new_seg(loop, sid), blk.slots[0]
 
     def items(self, data: dict, blk: Block, scope: _Scope) -> list:
         items = get_path(data, blk.name)
@@ -568,6 +631,14 @@ def _forces(body: list) -> bool:
         if t is When and (_forces(stmt.then) or _forces(stmt.otherwise)):
             return True
     return False
+
+
+def _text_value(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int) else format(value, "f").rstrip("0").rstrip(".")
 
 
 def unused_paths(data: Any, used: set[str], platform: tuple[str, ...], prefix: str = "") -> list[str]:

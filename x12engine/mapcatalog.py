@@ -163,6 +163,8 @@ class _Checker:
 
     def ref(self, loop: LoopNode, ref: Ref, each: Ref | None, line: int) -> None:
         if ref.segment is None:
+            if (each is None or each.component is not None) and ref.text.startswith("+"):
+                raise self.fail(line, f"`{ref.text}` names an element relative to the current one; only valid inside an element list (`list .. each XX01..XX12`)")
             if each is None or each.component is not None:
                 raise self.fail(line, f"`{ref.text}` names a component of the current element; only valid inside `list .. each XX01..XX12`")
             return
@@ -200,6 +202,8 @@ class _Checker:
                     self.ref(loop, src.ref, each, stmt.line)
                     for c in src.conds:
                         self.ref(loop, c.ref, each, stmt.line)
+                        if any(code.startswith("$") for code in c.codes):
+                            raise self.fail(stmt.line, f"`{c.ref.text}=$field` is only allowed on a loop step (`at 2000[LX01=$n]/2100`)")
                 for a in stmt.args:
                     if isinstance(a, Ref):
                         self.ref(loop, a, each, stmt.line)

@@ -29,12 +29,14 @@ class MapError(X12Error):
 # ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """An element or component reference: ``NM109`` / ``SV101-02``, or ``-02`` inside ``each HI01..HI12``."""
+    """An element or component reference: ``NM109`` / ``SV101-02``, ``-02`` inside ``each HI01..HI12``,
+    or ``+1`` / ``+1-02`` (the element *offset* positions after the current one) inside an element list."""
 
     segment: str | None  # None for a component of the current element
     element: int | None
     component: int | None
     text: str
+    offset: int = 0  # relative refs: element = current element + offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class Block:
     line: int
     each: Source | None = None
     each_last: Ref | None = None  # `each HI01..HI12`: elements from each.ref to this one
+    slots: tuple[int, ...] = ()  # element lists: the element each item starts at (HI01..HI12, CAS02..CAS19 step 3)
     required: bool = False  # build creates the loop even when the JSON object is absent
 
 
@@ -166,6 +169,9 @@ def _lark() -> Lark:
 
 
 def parse_ref(text: str) -> Ref:
+    if text.startswith("+"):
+        off, _, comp = text[1:].partition("-")
+        return Ref(None, None, int(comp) if comp else None, text, int(off))
     if text.startswith("-"):
         return Ref(None, None, int(text[1:]), text)
     comp = None
@@ -341,7 +347,42 @@ class _Compile(Transformer):
         name, first, last = str(items[0]), items[1], items[2]
         if first.segment != last.segment or first.component is not None or last.component is not None or last.element < first.element:
             raise MapError(f"`each {first.text}..{last.text}` must run over elements of one segment", Location(source=f"{self.file}:{meta.line}"))
-        return Block("list_each", name, None, self._body(items[3:]), meta.line, Source(first, ()), last)
+        return Block("list_each", name, None, self._body(items[3:]), meta.line, Source(first, ()), last,
+                     slots=tuple(range(first.element, last.element + 1)))
+
+    def slot(self, items):
+        return tuple(items)
+
+    def _slots(self, meta, name: str, ranges: list[tuple], step: int, body: list) -> Block:
+        """An element list over explicit elements: ranges of one segment, items every `step` elements."""
+        where = Location(source=f"{self.file}:{meta.line}")
+        refs = [r for rng in ranges for r in rng]
+        seg = refs[0].segment
+        if any(r.segment is None or r.segment != seg or r.component is not None for r in refs):
+            raise MapError("an element list must run over whole elements of one segment", where)
+        slots: list[int] = []
+        for rng in ranges:
+            first, last = rng[0], rng[-1]
+            if last.element < first.element:
+                raise MapError(f"`{first.text}..{last.text}` runs backwards", where)
+            slots.extend(range(first.element, last.element + 1, step))
+        if len(set(slots)) != len(slots) or slots != sorted(slots):
+            raise MapError("the elements of an element list must be in order and not repeat", where)
+        last_ref = Ref(seg, slots[-1] + step - 1, None, f"{seg}{slots[-1] + step - 1:02d}")
+        return Block("list_each", name, None, self._body(body), meta.line, Source(refs[0], ()), last_ref, slots=tuple(slots))
+
+    @v_args(meta=True)
+    def list_each_step(self, meta, items):
+        name, first, last, step = str(items[0]), items[1], items[2], int(items[3])
+        return self._slots(meta, name, [(first, last)], step, items[4:])
+
+    @v_args(meta=True)
+    def list_each_slots(self, meta, items):
+        name = str(items[0])
+        is_slot = lambda i: isinstance(i, tuple) and bool(i) and isinstance(i[0], Ref)  # noqa: E731
+        ranges = [i for i in items[1:] if is_slot(i)]
+        body = [i for i in items[1:] if not is_slot(i)]
+        return self._slots(meta, name, ranges, 1, body)
 
     @v_args(meta=True)
     def at_block(self, meta, items):

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
-from .grammar import SegmentNode, fixed_codes, value_at
+from .grammar import LoopNode, SegmentNode, fixed_codes, value_at
 from .derivations import compute
 from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
-from .transforms import ReadIssue
+from .transforms import ReadIssue, _number_read
 
 if TYPE_CHECKING:
     from .mapcatalog import Compiled
@@ -73,11 +73,11 @@ class MapReader:
 
     def ref_value(self, tok: tuple, ref: Ref, scope: _Scope) -> str:
         if ref.segment is None:
-            return self.value(tok, scope.elem, ref.component)
+            return self.value(tok, scope.elem + ref.offset, ref.component)
         return self.value(tok, ref.element, ref.component)
 
     def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
-        element = scope.elem if ref.segment is None else ref.element
+        element = scope.elem + ref.offset if ref.segment is None else ref.element
         self.consumed.setdefault(id(tok), set()).add(element)
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
@@ -234,8 +234,9 @@ class MapReader:
         try:
             return fn.read(raw, quals or [])
         except ReadIssue as issue:
-            ref = src.ref.text if src.ref.segment else f"{tok[0][0]}{scope.elem:02d}{src.ref.text}"
-            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}; kept as it is", self.where(tok, loop, ref))
+            ref = src.ref.text if src.ref.segment else _element_text(tok[0][0], scope.elem + src.ref.offset, src.ref.component)
+            tail = "" if issue.null else "; kept as it is"
+            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}{tail}", self.where(tok, loop, ref))
             return issue.kept(raw)
 
     def block(self, blk: Block, loop: Loop, out: dict, scope: _Scope) -> None:
@@ -261,9 +262,11 @@ class MapReader:
                 _merge(out, blk.name, sub)
         elif kind == "list_at":
             items = []
-            for i, inner in enumerate(self.resolve(loop, blk.path, claim=True)):
+            found = self.resolve_captures(loop, blk.path) if has_field_conds(blk.path) else \
+                [(lp, {}) for lp in self.resolve(loop, blk.path, claim=True)]
+            for i, (inner, captured) in enumerate(found):
                 self.claimed.add(id(inner))
-                sub: dict = {}
+                sub: dict = dict(captured)
                 self.stmts(blk.body, inner, sub, _Scope(index=i))
                 items.append(sub)
             if items:
@@ -281,7 +284,7 @@ class MapReader:
                     self.stmts(blk.body, loop, sub, _Scope(tok, None, len(items)))
                     items.append(sub)
                 else:
-                    for e in range(src.ref.element, blk.each_last.element + 1):
+                    for e in blk.slots:
                         if self.value(tok, e, None) == "":
                             continue
                         sub = {}
@@ -307,8 +310,36 @@ class MapReader:
             current = nxt
         return current
 
+    def resolve_captures(self, loop: Loop, path: tuple[Step, ...]) -> list[tuple[Loop, dict]]:
+        """Like `resolve` (claiming), also reading the `[XX01=$field]` step conditions into fields."""
+        current: list[tuple[Loop, dict]] = [(loop, {})]
+        for n, step in enumerate(path):
+            last = n == len(path) - 1
+            nxt = []
+            for lp, got in current:
+                for child in lp.children:
+                    if type(child) is not Loop or child.id != step.loop:
+                        continue
+                    if last and id(child) in self.claimed:
+                        continue
+                    if step.conds and not self.loop_matches(child, step.conds):
+                        continue
+                    mine = dict(got)
+                    for c in step.conds:
+                        if is_field_code(c.codes[0]):
+                            toks = self.segments(child, c.ref.segment)
+                            raw = self.value(toks[0], c.ref.element, c.ref.component) if toks else ""
+                            if raw:
+                                self.consume(toks[0], c.ref, _Scope())
+                                mine[c.codes[0][1:]] = field_value(raw, self.c.guide, child.id, c.ref)
+                    nxt.append((child, mine))
+            current = nxt
+        return current
+
     def loop_matches(self, loop: Loop, conds: tuple[Cond, ...]) -> bool:
         for c in conds:
+            if is_field_code(c.codes[0]):
+                continue  # `$field`: any value; the value is the field's
             toks = self.segments(loop, c.ref.segment)
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
@@ -370,6 +401,42 @@ class MapReader:
             if left:
                 refs = ", ".join(f"{sid}{i:02d}" for i in left)
                 self.warn("element_not_mapped", f"{refs} not carried by the model", self.where(child, loop))
+
+
+def _element_text(sid: str, element: int, component: int | None) -> str:
+    return f"{sid}{element:02d}" + (f"-{component:02d}" if component else "")
+
+
+def is_field_code(code: str) -> bool:
+    """`[LX01=$assigned_number]` on a loop step: the element's value is a JSON field of the item."""
+    return code.startswith("$")
+
+
+def has_field_conds(path: tuple[Step, ...] | None) -> bool:
+    return bool(path) and any(is_field_code(c.codes[0]) for step in path for c in step.conds)
+
+
+def element_is_numeric(loop: LoopNode, ref: Ref) -> bool:
+    """Whether the guide's dictionary types this element of the loop as a number (N0..N9, R)."""
+    key = _element_text(ref.segment, ref.element, ref.component)
+    for node in loop.children:
+        if isinstance(node, SegmentNode) and node.id == ref.segment:
+            spec = node.specs.get(key)
+            if spec is not None and spec.data_element is not None:
+                t = spec.data_element.type
+                return t == "R" or (t.startswith("N") and len(t) == 2)
+    return False
+
+
+def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
+    """A captured `$field` value: a number when the element is numeric, else the text."""
+    node = next((lp for lp in guide.loops() if lp.id == loop_id), None)
+    if node is not None and element_is_numeric(node, ref):
+        try:
+            return _number_read(raw)
+        except ReadIssue:
+            return raw
+    return raw
 
 
 class Implied:

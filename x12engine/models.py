@@ -21,6 +21,7 @@ from .mapcatalog import Compiled, load_map, map_names
 from .grammar import LoopNode, SegmentNode
 from .derivations import Money
 from .maplang import Binding, Block, Derive, DeriveCall, When
+from .mapread import element_is_numeric, is_field_code
 from .transforms import CodeTransform, MoneyTransform, PeriodTransform, Transform, _Simple
 
 
@@ -41,6 +42,9 @@ class UnmappedSegment(BaseModel):
     elements: list[Any]
 
 
+MonetaryAmount = Money  # PokitDok's monetary amount object (one class for every map)
+
+
 _TIME = r"^\d\d:\d\d(:\d\d(\.\d+)?)?$"
 
 
@@ -53,7 +57,7 @@ def _scalar_type(fn: Transform) -> Any:
     if isinstance(fn, PeriodTransform):
         return _dt.date
     if isinstance(fn, MoneyTransform):
-        return Money
+        return MonetaryAmount
     if isinstance(fn, _Simple):
         return _SIMPLE_TYPES.get(fn.name, str)
     return str
@@ -161,7 +165,19 @@ def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
             elif stmt.kind == "object":
                 _collect(stmt.body, shape.sub(stmt.name, "object"), inner)
             else:
-                _collect(stmt.body, shape.sub(stmt.name, "list"), inner)
+                sub = shape.sub(stmt.name, "list")
+                _captured(stmt, sub, loop)
+                _collect(stmt.body, sub, inner)
+
+
+def _captured(blk: Block, shape: _Shape, loop: LoopNode | None) -> None:
+    """`list X at 2000[LX01=$assigned_number]/2100`: the item field the step condition fills."""
+    node = loop
+    for step in blk.path or ():
+        node = _child(node, (step,))
+        for c in step.conds:
+            if is_field_code(c.codes[0]) and node is not None:
+                shape.scalar(c.codes[0][1:], Union[int, float] if element_is_numeric(node, c.ref) else str)
 
 
 def _camel(name: str) -> str:

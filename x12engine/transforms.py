@@ -19,13 +19,16 @@ from .codes import load_table
 class ReadIssue(Exception):
     """A value that does not fit its transform on read; ``fallback`` (default: the raw text) is kept."""
 
-    def __init__(self, message: str, fallback: Any = None):
+    def __init__(self, message: str, fallback: Any = None, *, null: bool = False):
         super().__init__(message)
         self.message = message
         self.fallback = fallback
+        self.null = null  # keep null instead (a description the code list does not have)
 
     def kept(self, raw: str) -> Any:
-        """What the model holds instead: the fallback (an unknown-code object) or the raw text."""
+        """What the model holds instead: null, the fallback (an unknown-code object) or the raw text."""
+        if self.null:
+            return None
         return self.fallback if self.fallback is not None else raw
 
 
@@ -230,36 +233,60 @@ class PeriodTransform(Transform):
 
 
 
-class MoneyTransform(Transform):
-    """A monetary amount as PokitDok's ``{"amount": "16.43", "currency": "USD"}``.
+class DescriptionTransform(Transform):
+    """A code's text from a table (CARC/RARC descriptions). Read-only: on build the code is written
+    by the field bound to the same element, so this field writes nothing."""
 
-    The amount stays text, exactly as the X12 has it (``6000`` is not ``6000.00``);
-    X12 5010 health-care amounts carry no currency, so it is always USD.
-    """
+    table_arg = True
+
+    def __init__(self, args: tuple):
+        super().__init__(args)
+        if not args or not isinstance(args[0], str):
+            raise ValueError("`as description` needs a table name")
+        self.table = load_table(args[0])
 
     def read(self, raw, quals):
-        try:
-            ok = Decimal(raw).is_finite()
-        except InvalidOperation:
-            ok = False
-        if not ok:
-            raise ReadIssue("is not an amount", {"amount": raw, "currency": "USD"})
-        return {"amount": raw, "currency": "USD"}
+        entry = self.table.entry(raw)
+        if entry is None or not entry.description:
+            raise ReadIssue(f"is not in code table {self.table.name}; its description is left null", null=True)
+        return entry.description
+
+    def write(self, values, index):
+        if not isinstance(values[0], str):
+            raise ValueError("must be text")
+        return None, []
+
+
+_AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+
+
+class MoneyTransform(Transform):
+    """An X12 amount (R) as PokitDok's monetary amount object ``{"amount": "60.00", "currency": "USD"}``.
+
+    The amount stays the X12 text, so a round trip writes the same digits; X12 amounts are in the
+    currency the transaction names (CUR, USD when absent), so the object always says USD.
+    """
+
+    CURRENCY = "USD"
+
+    def read(self, raw, quals):
+        if not _AMOUNT.fullmatch(raw):
+            raise ReadIssue("is not an amount", {"amount": raw, "currency": self.CURRENCY})
+        return {"amount": raw, "currency": self.CURRENCY}
 
     def write(self, values, index):
         v = values[0]
-        if isinstance(v, dict):
-            if v.get("currency", "USD") != "USD":
-                raise ValueError("X12 amounts are US dollars; currency must be USD")
-            v = v.get("amount")
-        if v is None or isinstance(v, bool):
-            raise ValueError("needs an \"amount\"")
-        if isinstance(v, str):  # kept as read, even when it was not a number (a warning said so)
-            if not v:
-                raise ValueError("has an empty amount")
-            return v, []
-        return _number_write(v), []
-
+        if not isinstance(v, dict) or "amount" not in v:
+            raise ValueError('must be a monetary amount object {"amount": "12.50", "currency": "USD"}')
+        if v.get("currency") not in (None, self.CURRENCY):
+            raise ValueError("has a currency other than USD; X12 amounts carry no currency of their own")
+        amount = v["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (str, int, float, Decimal)):
+            raise ValueError("amount must be a decimal number or its text")
+        text = amount.strip() if isinstance(amount, str) else _number_write(amount)
+        if not _AMOUNT.fullmatch(text):
+            raise ValueError("amount is not a decimal number")
+        return text, []
 
 
 def make(name: str | None, args: tuple) -> Transform:
@@ -269,6 +296,8 @@ def make(name: str | None, args: tuple) -> Transform:
         return CodeTransform(args)
     if name == "period":
         return PeriodTransform(args)
+    if name == "description":
+        return DescriptionTransform(args)
     if name == "money":
         return MoneyTransform(args)
     simple = {
@@ -280,6 +309,6 @@ def make(name: str | None, args: tuple) -> Transform:
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
-        raise ValueError(f"unknown transform `{name}` (known: code, period, money, {', '.join(simple)})")
+        raise ValueError(f"unknown transform `{name}` (known: code, period, description, money, {', '.join(simple)})")
     return _Simple(args, name, *simple[name])
 
