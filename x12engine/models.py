@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from .mapcatalog import Compiled, load_map, map_names
 from .grammar import LoopNode, SegmentNode
 from .maplang import Binding, Block, Derive, When
-from .transforms import CodeTransform, PeriodTransform, Transform, _Simple
+from .transforms import CodeTransform, MoneyTransform, PeriodTransform, Transform, _Simple
 
 
 class UnknownCode(BaseModel):
@@ -40,6 +40,14 @@ class UnmappedSegment(BaseModel):
     elements: list[Any]
 
 
+class Money(BaseModel):
+    """PokitDok's monetary amount object; the amount is the X12 decimal text."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: Union[Annotated[str, Field(pattern=r"^-?(\d+\.?\d*|\.\d+)$")], int, float]
+    currency: Literal["USD"] = "USD"
+
+
 _TIME = r"^\d\d:\d\d(:\d\d(\.\d+)?)?$"
 
 
@@ -51,6 +59,8 @@ def _scalar_type(fn: Transform) -> Any:
         return Union[Literal[enums], UnknownCode]  # type: ignore[valid-type]
     if isinstance(fn, PeriodTransform):
         return _dt.date
+    if isinstance(fn, MoneyTransform):
+        return Money
     if isinstance(fn, _Simple):
         return _SIMPLE_TYPES.get(fn.name, str)
     return str
@@ -143,7 +153,7 @@ def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
                 for t in stmt.targets:
                     shape.scalar(t, typ)
         elif isinstance(stmt, Derive):
-            shape.scalar(stmt.name, bool if stmt.quantifier != "first" else _scalar_type(stmt.fn))
+            shape.scalar(stmt.name, bool if stmt.quantifier in ("none", "any") else _scalar_type(stmt.fn))
         elif isinstance(stmt, When):
             _collect(stmt.then, shape, loop)
             _collect(stmt.otherwise, shape, loop)

@@ -224,10 +224,81 @@ class PeriodTransform(Transform):
         if start is None:
             raise ValueError("has an end date without a start date")
         a = _date_write(start)
-        if end is None or _date_write(end) == a:
+        if end is None:  # an RD8 whose ends coincide stays RD8: a re-read must give back both dates
             return a, ["D8"]
         return f"{a}-{_date_write(end)}", ["RD8"]
 
+
+
+class DescribedTransform(Transform):
+    """A code and its description from a description-only table (507/508, CARC): ``(code, description)``.
+
+    Reading keeps an unknown code with a null description (and a warning), so a
+    newer code list is never needed to convert a file. Building writes the code;
+    the description is derived data, used only to find the code when none is given.
+    """
+
+    arity = 2
+    table_arg = True
+    keep_null = True  # the description target is written as null, not left out, when the code is unknown
+
+    def __init__(self, args: tuple):
+        super().__init__(args)
+        if not args or not isinstance(args[0], str):
+            raise ValueError("`as described` needs a table name")
+        self.table = load_table(args[0])
+        self._by_description: dict[str, str] = {}
+        for e in self.table.entries:
+            if e.description:
+                self._by_description.setdefault(e.description, e.code)
+
+    def read(self, raw, quals):
+        if raw not in self.table:
+            raise ReadIssue(f"is not in code table {self.table.name}", (raw, None))
+        return (raw, self.table.describe(raw))
+
+    def write(self, values, index):
+        code, description = values
+        if code is not None and str(code) != "":
+            return str(code), []
+        found = self._by_description.get(str(description))
+        if found is None:
+            raise ValueError(f"has no code and its description is not in code table {self.table.name}")
+        return found, []
+
+
+class MoneyTransform(Transform):
+    """An X12 amount as PokitDok's monetary object ``{"amount": "156.25", "currency": "USD"}``.
+
+    The amount stays the X12 text (PokitDok prints strings); 5010 health-care
+    amounts are US dollars, so any other currency cannot be written.
+    """
+
+    def read(self, raw, quals):
+        try:
+            ok = Decimal(raw).is_finite()
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ReadIssue("is not an amount")
+        return {"amount": raw, "currency": "USD"}
+
+    def write(self, values, index):
+        v = values[0]
+        if isinstance(v, dict):
+            if v.get("currency", "USD") not in ("USD", None):
+                raise ValueError("has a currency other than USD, which this X12 amount cannot carry")
+            v = v.get("amount")
+        if v is None or v == "":
+            raise ValueError("is a monetary object without an amount")
+        if isinstance(v, str):
+            try:
+                if not Decimal(v).is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ValueError("is not an amount") from None
+            return v, []
+        return _number_write(v), []
 
 
 def make(name: str | None, args: tuple) -> Transform:
@@ -237,6 +308,10 @@ def make(name: str | None, args: tuple) -> Transform:
         return CodeTransform(args)
     if name == "period":
         return PeriodTransform(args)
+    if name == "described":
+        return DescribedTransform(args)
+    if name == "money":
+        return MoneyTransform(args)
     simple = {
         "date": (_date_read, _date_write),
         "time": (_time_read, _time_write),
@@ -246,6 +321,6 @@ def make(name: str | None, args: tuple) -> Transform:
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
-        raise ValueError(f"unknown transform `{name}` (known: code, period, {', '.join(simple)})")
+        raise ValueError(f"unknown transform `{name}` (known: code, period, described, money, {', '.join(simple)})")
     return _Simple(args, name, *simple[name])
 
