@@ -356,6 +356,12 @@ SPECS: tuple[Spec, ...] = (
          tr3=(("837*", "CTP05-01"),),
          notes=("not in the reference tables: built here because PokitDok documents the names and the 837 "
                 "guides fix the five codes",)),
+    # --- 277CA claim acknowledgment ---------------------------------------------------
+    Spec("claim_status_action", None, "STC03 (306)", "Action Code (277CA status)",
+         "X12 005010 element 306, STC03 list of 005010X214",
+         f"enum: PokitDok apidocs-v4 _claims.md claim acknowledgment example ('accept'); codes: grammars/277ca.x12g STC03",
+         tr3=(("277ca", "STC03"),),
+         notes=("not in the reference tables: the 277CA guide allows two codes, WQ and U",)),
 )
 
 # Reference tables deliberately not turned into code tables.
@@ -526,6 +532,10 @@ EB04_ADDED: tuple[tuple[str, str, str], ...] = (
 DRUG_UNITS = "name from PokitDok #drug-units, code from the 837 CTP05-1 list, matched by X12 355 description"
 
 ADDED: dict[str, tuple[Added, ...]] = {
+    "claim_status_action": (
+        Added("WQ", "accept", "Accept", "documented", "added: PokitDok's 277CA example prints action accept for STC03 WQ"),
+        Added("U", "reject", "Reject", "proposed", "added: the 277CA rejection code; " + OUR_NAME),
+    ),
     "insurance_type": tuple(
         Added(code, enum, desc, "proposed",
               f"added: {EB04_RECALL}; {OUR_NAME}, with hmo/epo short forms as PokitDok uses for HM and the 837 filing codes")

@@ -108,6 +108,7 @@ class MapBuilder:
         self.reserved = "".join(c for c in (d.element, d.component, d.repetition, d.segment, "\n", "\r") if c)
         self.doc: dict = {}
         self.meta: dict = {}
+        self.passed: set[int] = set()  # loops created only on the way to another loop (not yet an object's or list item's own)
 
     def fail(self, message: str, path: str | None = None) -> BuildError:
         return BuildError(f"{path}: {message}" if path else message, Location(source=f"map {self.c.map.name}"))
@@ -173,8 +174,12 @@ class MapBuilder:
                            for c, code in conds):
                         found = lp
                         break
+            else:
+                found = self._passed_loop(cur, step)
             if found is None:
                 found = self.new_loop(cur, self.child_node(cur, step.loop))
+                if not (last and create_last):
+                    self.passed.add(id(found))
             for c, code in conds:
                 seg = next(iter(found.segs(c.ref.segment)), None) or self.new_seg(found, c.ref.segment)
                 if seg.get(c.ref.element, c.ref.component) == "":
@@ -199,6 +204,19 @@ class MapBuilder:
             raise self.fail("must be a number or text", _join(where, name))
         self.check_text(text, _join(where, name))
         return text
+
+    def _passed_loop(self, parent: BLoop, step: Step) -> BLoop | None:
+        """A loop an earlier path only passed through, claimed now by the object or list item that names it.
+
+        The reader lets `object x at A/B` and a later `list y at A` share loop A
+        (passing through does not claim); building the same way keeps what the
+        first statement hung below A under y's first item instead of a second A.
+        """
+        for lp in parent.loops(step.loop):
+            if id(lp) in self.passed and all(self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == "" for c in step.conds):
+                self.passed.discard(id(lp))
+                return lp
+        return None
 
     @staticmethod
     def _seg_value(loop: BLoop, ref: Ref) -> str:

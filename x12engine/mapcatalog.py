@@ -209,6 +209,10 @@ class _Checker:
                         self.ref(loop, a, each, stmt.line)
                 self.transform(stmt)
             elif isinstance(stmt, Derive):
+                if stmt.quantifier == "local":  # read from the current loop: its references must fit it
+                    self.ref(loop, stmt.source.ref, each, stmt.line)
+                    for c in stmt.source.conds:
+                        self.ref(loop, c.ref, each, stmt.line)
                 self.transform(stmt)
             elif isinstance(stmt, DeriveCall):
                 try:

@@ -161,7 +161,10 @@ class MapReader:
                     if self.ref_value(tok, stmt.ref, scope) == stmt.value:
                         self.consume(tok, stmt.ref, scope)
             elif t is Derive:
-                self.derive(stmt, out)
+                if stmt.quantifier == "local":
+                    self.derive_local(stmt, loop, out, scope)
+                else:
+                    self.derive(stmt, out)
             elif t is DeriveCall:
                 value = compute(stmt.fn, out, stmt.fields)
                 if value is not None:
@@ -198,8 +201,9 @@ class MapReader:
                     return
                 set_path(target, b.targets[0], value)
             else:
+                keep_null = getattr(fn, "keep_null", False)
                 for name, v in zip(b.targets, value if isinstance(value, tuple) else (value, None)):
-                    if v is not None:
+                    if v is not None or keep_null:
                         set_path(target, name, v)
             return
 
@@ -362,6 +366,21 @@ class MapReader:
                     out[d.name] = d.fn.read(raw, [])
                 except ReadIssue as issue:
                     out[d.name] = issue.kept(raw)
+
+    def derive_local(self, d: Derive, loop: Loop, out: dict, scope: _Scope) -> None:
+        """`derive NAME = local REF`: the first matching value among the current loop's own segments.
+
+        Nothing is consumed: the value is a convenience copy of an element another
+        statement carries (a claim's amounts copied from its first status).
+        """
+        tok, raw = self.locate(d.source, loop, scope)
+        if tok is None:
+            return
+        try:
+            value = d.fn.read(raw, [])
+        except ReadIssue as issue:
+            value = issue.kept(raw)
+        set_path(self.meta if scope.meta else out, d.name, value)
 
     # leftovers -------------------------------------------------------------------
     def leftovers(self, implied) -> list[dict]:

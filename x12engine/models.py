@@ -150,7 +150,7 @@ def _collect(body: list, shape: _Shape, loop: LoopNode | None) -> None:
                 for t in stmt.targets:
                     shape.scalar(t, typ)
         elif isinstance(stmt, Derive):
-            shape.scalar(stmt.name, bool if stmt.quantifier != "first" else _scalar_type(stmt.fn))
+            shape.scalar(stmt.name, bool if stmt.quantifier in ("none", "any") else _scalar_type(stmt.fn))
         elif isinstance(stmt, DeriveCall):
             shape.scalar(stmt.name, stmt.fn.type)
         elif isinstance(stmt, When):

@@ -227,7 +227,7 @@ class PeriodTransform(Transform):
         if start is None:
             raise ValueError("has an end date without a start date")
         a = _date_write(start)
-        if end is None or _date_write(end) == a:
+        if end is None:  # an RD8 whose ends coincide stays RD8: a re-read must give back both dates
             return a, ["D8"]
         return f"{a}-{_date_write(end)}", ["RD8"]
 
@@ -255,6 +255,45 @@ class DescriptionTransform(Transform):
         if not isinstance(values[0], str):
             raise ValueError("must be text")
         return None, []
+
+
+
+class DescribedTransform(Transform):
+    """A code and its description from a description-only table (507/508, CARC): ``(code, description)``.
+
+    Reading keeps an unknown code with a null description (and a warning), so a
+    newer code list is never needed to convert a file. Building writes the code;
+    the description is derived data, used only to find the code when none is given.
+    """
+
+    arity = 2
+    table_arg = True
+    keep_null = True  # the description target is written as null, not left out, when the code is unknown
+
+    def __init__(self, args: tuple):
+        super().__init__(args)
+        if not args or not isinstance(args[0], str):
+            raise ValueError("`as described` needs a table name")
+        self.table = load_table(args[0])
+        self._by_description: dict[str, str] = {}
+        for e in self.table.entries:
+            if e.description:
+                self._by_description.setdefault(e.description, e.code)
+
+    def read(self, raw, quals):
+        if raw not in self.table:
+            raise ReadIssue(f"is not in code table {self.table.name}", (raw, None))
+        return (raw, self.table.describe(raw))
+
+    def write(self, values, index):
+        code, description = values
+        if code is not None and str(code) != "":
+            return str(code), []
+        found = self._by_description.get(str(description))
+        if found is None:
+            raise ValueError(f"has no code and its description is not in code table {self.table.name}")
+        return found, []
+
 
 
 _AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
@@ -298,6 +337,8 @@ def make(name: str | None, args: tuple) -> Transform:
         return PeriodTransform(args)
     if name == "description":
         return DescriptionTransform(args)
+    if name == "described":
+        return DescribedTransform(args)
     if name == "money":
         return MoneyTransform(args)
     simple = {
@@ -309,6 +350,6 @@ def make(name: str | None, args: tuple) -> Transform:
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
-        raise ValueError(f"unknown transform `{name}` (known: code, period, description, money, {', '.join(simple)})")
+        raise ValueError(f"unknown transform `{name}` (known: code, period, description, described, money, {', '.join(simple)})")
     return _Simple(args, name, *simple[name])
 
