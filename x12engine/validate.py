@@ -255,13 +255,17 @@ class _Validator:
                                                                  d.repetition if node_id != "ISA" else None)
         for p in problems or ():
             c = dict(codes)
+            severity = "error"
+            if node_id == "GS" and p.element == 8 and p.code == "7":
+                # a version label no bundled guide carries: the set is still read (see version_mismatch)
+                severity = "warning"
             if node_id == "ISA":
                 c = {"ta1": TA1_BY_ISA.get(p.element, TA1_CONTENT)}
             elif node_id == "GS":
                 c = {"ak9": AK9_NOT_SUPPORTED if p.element == 1 else AK9_VERSION_NOT_SUPPORTED if p.element == 8 else None,
                      "ta1": TA1_CONTENT}
                 c = {k: v for k, v in c.items() if v}
-            self._finding("error", "envelope_element", p.message, inter=inter, group=group, tok=tok, problem=p, **c)
+            self._finding(severity, "envelope_element", p.message, inter=inter, group=group, tok=tok, problem=p, **c)
 
     def _interchange(self, inter: Interchange) -> None:
         ir = self._inter(inter)

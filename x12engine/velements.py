@@ -75,6 +75,7 @@ class _Elem:
     repeat: int
     comps: tuple[_Comp, ...] | None  # composite components, None for a simple element
     comp_rules: tuple[tuple[str, tuple[int, ...]], ...]
+    list_qualifier: int  # component index (0-based) of a Code List Qualifier Code (1270), else -1
     qualifier_pos: int  # for DTP03-like date/time periods: position of the format qualifier (1250), else 0
 
 
@@ -166,7 +167,9 @@ def _value(e: _Elem, v: str, comp_sep: str, els: list[str], rep: int | None, out
         if c.usage == "N":
             out = _add(out, ElementProblem(e.pos, c.seq, rep, _num(c), IK4_NOT_USED, f"component {c.ref} is not used in this guide but is present", pv, False))
             continue
-        p = _simple(c.de, c.codes, c.table, pv, c.ref)
+        # a filled Code List Qualifier (1270) names another code source: the bundled list does not apply
+        table = c.table if e.list_qualifier < 0 or e.list_qualifier >= len(parts) or not parts[e.list_qualifier] else None
+        p = _simple(c.de, c.codes, table, pv, c.ref)
         if p is not None:
             out = _add(out, ElementProblem(e.pos, c.seq, rep, _num(c), p[0], p[1], pv, _shown(c.de)))
     if e.comp_rules:
@@ -376,13 +379,14 @@ def _compile(seg: SegmentDef | None, specs: dict, d: Dictionary) -> SegmentCheck
         m = members.get(seq)
         ref = f"{seg.id}{seq:02d}"
         if m is None:  # a gap the standard leaves: nothing may be sent there
-            elems.append(_Elem(seq, ref, "N", None, None, None, 1, None, (), 0))
+            elems.append(_Elem(seq, ref, "N", None, None, None, 1, None, (), -1, 0))
             continue
         spec = specs.get(ref)
         usage = spec.usage if spec is not None else _usage(m.req)
         composite: CompositeDef | None = d.composites.get(m.ref)
         comps = None
         comp_rules: tuple = ()
+        list_qualifier = -1
         de = None
         if composite is not None:
             clist = []
@@ -394,6 +398,7 @@ def _compile(seg: SegmentDef | None, specs: dict, d: Dictionary) -> SegmentCheck
                     cs.codes if cs is not None else None, _table(cs.code_list) if cs is not None else None,
                 ))
             comps = tuple(clist)
+            list_qualifier = next((i for i, cm in enumerate(composite.members) if cm.ref == "1270"), -1)
             comp_rules = tuple(parse_rule(r) for r in composite.rules)
         else:
             de = d.elements.get(m.ref)
@@ -404,6 +409,6 @@ def _compile(seg: SegmentDef | None, specs: dict, d: Dictionary) -> SegmentCheck
                 qualifier_pos = seq - 1
         elems.append(_Elem(
             seq, ref, usage, de, spec.codes if spec is not None else None, _table(spec.code_list) if spec is not None else None,
-            m.repeat, comps, comp_rules, qualifier_pos,
+            m.repeat, comps, comp_rules, list_qualifier, qualifier_pos,
         ))
     return SegmentCheck(tuple(elems), tuple(parse_rule(r) for r in seg.rules))

@@ -13,7 +13,7 @@ from typing import Callable
 
 from .grammar import LoopNode, SegmentNode, load_dictionary, value_at
 from .placement import PlacementTable
-from .velements import ElementProblem, compile_definition, compile_node
+from .velements import ElementProblem, compile_node
 from .vfinding import (
     IK3_ELEMENT_ERRORS, IK3_LOOP_OVER_MAX, IK3_NOT_IN_SET, IK3_NOT_USED, IK3_OUT_OF_SEQUENCE, IK3_REQUIRED_MISSING,
     IK3_SEGMENT_OVER_MAX, IK3_UNEXPECTED, IK3_UNRECOGNIZED,
@@ -30,13 +30,6 @@ class _Frame:
         self.loop = loop
         self.segs: dict[int, int] = {}  # id(SegmentNode) -> uses
         self.loops: dict[int, int] = {}  # id(LoopNode) -> iterations
-
-
-def _guide_ids(table: PlacementTable) -> frozenset[str]:
-    ids = getattr(table, "_v_ids", None)
-    if ids is None:
-        ids = frozenset(n.id for n in table.nodes)
-    return ids
 
 
 _IDS: dict[int, tuple[PlacementTable, frozenset[str]]] = {}
@@ -84,7 +77,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
             chosen = place
             break
         if chosen is None:
-            _unplaced(tok, stack, ids, dictionary, state, emit)
+            _unplaced(tok, stack, ids, dictionary, state, comp, rep, emit)
             continue
         target, pops, pushes, _ = chosen
         for _ in range(pops):
@@ -158,7 +151,8 @@ def _close(frame: _Frame, tok: tuple | None, emit: Emit, at_end: bool = False) -
                  IK3_REQUIRED_MISSING, None, child.children[0].id)
 
 
-def _unplaced(tok: tuple, stack: list[_Frame], ids: frozenset[str], dictionary, state: SegmentNode, emit: Emit) -> None:
+def _unplaced(tok: tuple, stack: list[_Frame], ids: frozenset[str], dictionary, state: SegmentNode, comp: str,
+              rep: str | None, emit: Emit) -> None:
     sid = tok[0][0]
     loop = stack[-1].loop
     loop_id = loop.id if loop.parent is not None else ""
@@ -166,19 +160,23 @@ def _unplaced(tok: tuple, stack: list[_Frame], ids: frozenset[str], dictionary, 
         emit(tok, loop_id, "error", "segment_unrecognized", f"segment id {sid} is not an X12 005010 segment", IK3_UNRECOGNIZED, None, None)
     elif sid not in ids:
         emit(tok, loop_id, "error", "segment_not_in_set", f"segment {sid} is not part of this transaction set", IK3_NOT_IN_SET, None, None)
-    elif _earlier(state, sid):
+    elif _earlier(state, tok[0], comp, rep):
         emit(tok, loop_id, "error", "segment_out_of_order",
              f"segment {sid} is out of sequence: its position in this loop comes earlier", IK3_OUT_OF_SEQUENCE, None, None)
     else:
-        emit(tok, loop_id, "error", "segment_unexpected", f"segment {sid} has no place here", IK3_UNEXPECTED, None, None)
+        emit(tok, loop_id, "error", "segment_unexpected",
+             f"segment {sid} has no place here (no position in the open loops takes it with these qualifiers)", IK3_UNEXPECTED, None, None)
 
 
-def _earlier(state: SegmentNode, sid: str) -> bool:
-    """Whether ``sid`` has a position before ``state`` in one of the open loops."""
+def _earlier(state: SegmentNode, els: list[str], comp: str, rep: str | None) -> bool:
+    """Whether the segment (with its qualifiers) fits a position before ``state`` in one of the open loops."""
+    sid = els[0]
     node: SegmentNode | LoopNode | None = state
     while node is not None and node.parent is not None:
         for sib in node.parent.children[: node.index]:
-            if isinstance(sib, SegmentNode) and sib.id == sid:
+            if isinstance(sib, SegmentNode) and sib.id == sid and all(
+                value_at(els, ei, ci, comp, rep) in codes for ei, ci, codes in sib.keys
+            ):
                 return True
         node = node.parent
     return False
