@@ -79,15 +79,28 @@ class _Elem:
     qualifier_pos: int  # for DTP03-like date/time periods: position of the format qualifier (1250), else 0
 
 
+# fast-path kinds of a simple element, decided once at compile time
+_K_TEXT, _K_CODES, _K_OTHER = 0, 1, 2
+
+
 class SegmentCheck:
     """Compiled element checks for one guide position (or a dictionary segment)."""
 
-    __slots__ = ("elems", "rules", "n")
+    __slots__ = ("elems", "rules", "n", "fast")
 
     def __init__(self, elems: tuple[_Elem, ...], rules: tuple[tuple[str, tuple[int, ...]], ...]):
         self.elems = elems
         self.rules = rules
         self.n = len(elems)
+        # (usage, kind, min, max, codes) per element: the common cases checked inline
+        fast = []
+        for e in elems:
+            de = e.de
+            if e.comps is None and de is not None and de.type in ("AN", "ID") and e.table is None and e.repeat == 1 and not e.qualifier_pos:
+                fast.append((e.usage, _K_CODES if e.codes is not None else _K_TEXT, de.min, de.max, e.codes))
+            else:
+                fast.append((e.usage, _K_OTHER, 0, 0, None))
+        self.fast = tuple(fast)
 
     def check(self, els: list[str], comp_sep: str, rep_sep: str | None) -> list[ElementProblem] | None:
         """Problems of one segment (``els[0]`` is the id), or None when it is clean."""
@@ -97,34 +110,44 @@ class SegmentCheck:
             out = [ElementProblem(self.n + 1, None, None, None, IK4_TOO_MANY_ELEMENTS,
                                   f"{els[0]} has {n} elements; the segment has {self.n}", None, False)]
             n = self.n
-        elems = self.elems
+        fast = self.fast
         for i in range(n):
-            e = elems[i]
             v = els[i + 1]
+            usage, kind, mn, mx, codes = fast[i]
             if not v:
-                if e.usage == "R":
-                    out = _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_REQUIRED, f"required element {e.ref} is missing", None, False))
+                if usage == "R":
+                    out = _add(out, self._missing(i))
                 continue
-            if e.usage == "N":
-                out = _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_NOT_USED, f"element {e.ref} is not used in this guide but is present", v, False))
-                continue
-            if rep_sep is not None and rep_sep in v:
-                reps = v.split(rep_sep)
-                if len(reps) > e.repeat:
-                    out = _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_TOO_MANY_REPEATS,
-                                                   f"{e.ref} repeats {len(reps)} times; at most {e.repeat} allowed", None, False))
-                for r, rv in enumerate(reps, 1):
-                    if rv:
-                        out = _value(e, rv, comp_sep, els, r if len(reps) > 1 else None, out)
-            else:
-                out = _value(e, v, comp_sep, els, None, out)
-        for i in range(n, self.n):  # elements after the last one present
-            e = elems[i]
-            if e.usage == "R":
-                out = _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_REQUIRED, f"required element {e.ref} is missing", None, False))
+            if usage != "N" and kind != _K_OTHER and mn <= len(v) <= mx and comp_sep not in v \
+                    and (rep_sep is None or rep_sep not in v) and (codes is None or v in codes) and v.isprintable():
+                continue  # the common clean case
+            out = self._slow(i, v, els, comp_sep, rep_sep, out)
+        if n < self.n:
+            for i in range(n, self.n):  # elements after the last one present
+                if fast[i][0] == "R":
+                    out = _add(out, self._missing(i))
         if self.rules:
             out = _rules(self.rules, els, els[0], "", out)
         return out
+
+    def _missing(self, i: int) -> ElementProblem:
+        e = self.elems[i]
+        return ElementProblem(e.pos, None, None, _num(e), IK4_REQUIRED, f"required element {e.ref} is missing", None, False)
+
+    def _slow(self, i: int, v: str, els: list[str], comp_sep: str, rep_sep: str | None, out: list | None) -> list | None:
+        e = self.elems[i]
+        if e.usage == "N":
+            return _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_NOT_USED, f"element {e.ref} is not used in this guide but is present", v, False))
+        if rep_sep is not None and rep_sep in v:
+            reps = v.split(rep_sep)
+            if len(reps) > e.repeat:
+                out = _add(out, ElementProblem(e.pos, None, None, _num(e), IK4_TOO_MANY_REPEATS,
+                                               f"{e.ref} repeats {len(reps)} times; at most {e.repeat} allowed", None, False))
+            for r, rv in enumerate(reps, 1):
+                if rv:
+                    out = _value(e, rv, comp_sep, els, r if len(reps) > 1 else None, out)
+            return out
+        return _value(e, v, comp_sep, els, None, out)
 
 
 def _num(e: _Elem | _Comp) -> str | None:
@@ -301,6 +324,8 @@ def parse_rule(rule: str) -> tuple[str, tuple[int, ...]]:
 def _rules(rules, els: list[str], ref: str, sep: str, out: list | None, elem: int | None = None) -> list | None:
     n = len(els)
     for letter, pos in rules:
+        if letter != "R" and (pos[0] >= n or not els[pos[0]]) and letter in "CL":
+            continue  # conditional rules hold when their first element is absent
         present = [p < n and els[p] != "" for p in pos]
         bad: int | None = None
         code = IK4_CONDITIONAL

@@ -72,8 +72,16 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         chosen = None
         for place in places:
             keys = place[3]
-            if keys and not all(value_at(els, ei, ci, comp, rep) in codes for ei, ci, codes in keys):
-                continue
+            if keys:
+                ok = True
+                for ei, ci, codes in keys:
+                    if ci is None and ei < len(els) and els[ei] in codes:
+                        continue
+                    if value_at(els, ei, ci, comp, rep) not in codes:
+                        ok = False
+                        break
+                if not ok:
+                    continue
             chosen = place
             break
         if chosen is None:
@@ -135,13 +143,24 @@ _PROBLEM_CODES = {
 }
 
 
+_REQUIRED: dict[int, tuple[LoopNode, tuple]] = {}
+
+
+def _required(loop: LoopNode) -> tuple:
+    hit = _REQUIRED.get(id(loop))
+    if hit is None or hit[0] is not loop:
+        hit = (loop, tuple(c for c in loop.children if c.usage == "R"))
+        _REQUIRED[id(loop)] = hit
+    return hit[1]
+
+
 def _close(frame: _Frame, tok: tuple | None, emit: Emit, at_end: bool = False) -> None:
     """A loop instance ends: report its required segments and loops that never came."""
     loop = frame.loop
     loop_id = loop.id if loop.parent is not None else ""
-    for child in loop.children:
+    for child in _required(loop):
         if isinstance(child, SegmentNode):
-            if child.usage == "R" and id(child) not in frame.segs:
+            if id(child) not in frame.segs:
                 emit(tok, loop_id, "error", "segment_missing",
                      f"required segment {child.id} ({child.name}) is missing" + (f" in loop {loop_id}" if loop_id else ""),
                      IK3_REQUIRED_MISSING, None, child.id)
