@@ -71,6 +71,9 @@ def rule_npi(txn: Transaction, comp: str, emit: Emit) -> None:
             if not npi_ok(_el(els, 9)):
                 emit(tok, loop_id, "error", "npi_check_digit", "NM109 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
                      IK3_ELEMENT_ERRORS, _problem(9, None, "67", "NPI check digit"), None)
+        elif els[0] == "N1" and _el(els, 3) == "XX" and _el(els, 4) and not npi_ok(_el(els, 4)):
+            emit(tok, loop_id, "error", "npi_check_digit", "N104 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
+                 IK3_ELEMENT_ERRORS, _problem(4, None, "67", "NPI check digit"), None)
         elif els[0] == "REF" and _el(els, 1) == "HPI" and _el(els, 2) and not npi_ok(_el(els, 2)):
             emit(tok, loop_id, "error", "npi_check_digit", "REF02 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
                  IK3_ELEMENT_ERRORS, _problem(2, None, "127", "NPI check digit"), None)
