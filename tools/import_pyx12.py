@@ -320,11 +320,22 @@ def spec_line(e: Elem, indent: str, guide: Guide) -> str:
     return indent + " ".join(parts)
 
 
+# Second keys where pyx12's identifying element does not tell two positions apart:
+# (grammar file, segment id, segment name) -> (element, codes). 837P 2400 line PWK and
+# DME CMN PWK both take PWK01 = CT; PWK02 (transmission codes vs CMN codes) decides.
+EXTRA_KEYS = {
+    ("837p.x12g", "PWK", "Line Supplemental Information"): ("PWK02", ("AA", "BM", "EL", "EM", "FT", "FX")),
+}
+
+
 def write_seg(seg: Seg, indent: str, guide: Guide, out: list[str]) -> None:
     head = f"{indent}segment {seg.id} {pos(seg.pos)} {seg.usage} {count(seg.max_use)} {q(seg.name)}"
     if seg.key:
         ref, codes = seg.key
         head += f" key {ref}=" + "|".join(code(c) for c in codes)
+    extra = EXTRA_KEYS.get((guide.out, seg.id, seg.name))
+    if extra:
+        head += f" key {extra[0]}=" + "|".join(code(c) for c in extra[1])
     if not seg.items:
         out.append(head)
         return
@@ -340,13 +351,21 @@ def write_seg(seg: Seg, indent: str, guide: Guide, out: list[str]) -> None:
     out.append(indent + "}")
 
 
-def write_items(items: list, indent: str, guide: Guide, out: list[str]) -> None:
+# Loop usage pyx12 gets wrong for validation: (grammar file, loop id, enclosing loop id) -> usage.
+# 837I 2300 sits under 2000B when the subscriber is the patient and under 2000C
+# otherwise (the TR3's note on both loops); pyx12's A2 map makes the 2000B one
+# required, which rejects every claim for a dependent. 837P already has S there.
+LOOP_USAGE = {("837i.x12g", "2300", "2000B"): "S"}
+
+
+def write_items(items: list, indent: str, guide: Guide, out: list[str], parent: str = "") -> None:
     for item in items:
         if isinstance(item, Seg):
             write_seg(item, indent, guide, out)
         else:
-            out.append(f"{indent}loop {item.id} {q(item.name)} {item.usage} {count(item.repeat)} {{")
-            write_items(item.children, indent + "    ", guide, out)
+            usage = LOOP_USAGE.get((guide.out, item.id, parent), item.usage)
+            out.append(f"{indent}loop {item.id} {q(item.name)} {usage} {count(item.repeat)} {{")
+            write_items(item.children, indent + "    ", guide, out, item.id)
             out.append(indent + "}")
 
 

@@ -141,8 +141,9 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
 @click.option("--repetition", help="Repetition separator for the output.")
 @click.option("--segment", "segment_term", help="Segment terminator for the output.")
 @click.option("--newline/--no-newline", default=None, help="Write a newline after each segment terminator.")
+@click.option("--no-validate", "no_validate", is_flag=True, help="Write the output even when it does not validate against its guide.")
 def build(file: Path, out: Path | None, transaction, sender, receiver, sender_qualifier, receiver_qualifier, usage,
-          control_number, when, element, component, repetition, segment_term, newline) -> None:
+          control_number, when, element, component, repetition, segment_term, newline, no_validate) -> None:
     """Turn FILE into X12: semantic JSON (a PokitDok-shaped object, a list of them, or
     `x12 parse` model output) or a loop tree from `x12 parse --shape tree`.
 
@@ -192,7 +193,17 @@ def build(file: Path, out: Path | None, transaction, sender, receiver, sender_qu
             s.newline = newline
         return to_x12(data, transaction=transaction, settings=s)
 
-    _emit(_run(go), out)
+    text = _run(go)
+    if not no_validate:
+        from .validate import validate as check
+
+        result = _run(lambda: check(text.encode("utf-8", "surrogateescape"), name=str(out or "<build output>")))
+        if not result.valid:
+            for f in result.findings:
+                click.echo(f.text(), err=True)
+            click.echo(f"x12: build output has {len(result.errors)} validation error(s); nothing written (--no-validate writes it anyway)", err=True)
+            sys.exit(1)
+    _emit(text, out)
 
 
 @main.command()
@@ -227,6 +238,64 @@ def grammars(files: tuple[Path, ...]) -> None:
     from .grammar import main as check
 
     sys.exit(check([str(f) for f in files]))
+
+
+@main.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one line per finding; json: a list of findings with every field.")
+@click.option("--show-values", is_flag=True, help="Include offending element values (they may be PHI).")
+@click.option("--warnings/--no-warnings", default=True, show_default=True, help="List warnings as well as errors.")
+def validate_cmd(files: tuple[Path, ...], fmt: str, show_values: bool, warnings: bool) -> None:
+    """Validate X12 FILES against their implementation guides.
+
+    Exit status: 0 every file valid, 1 some file has errors, 2 some file could not be read.
+    """
+    from .validate import validate as check
+
+    status = 0
+    collected: list[dict] = []
+    for file in files:
+        try:
+            result = _run(lambda: check(file, name=str(file), show_values=show_values))
+        except _Fail as exc:
+            exc.show()
+            status = 2
+            continue
+        if not result.valid:
+            status = max(status, 1)
+        for f in result.findings:
+            if f.severity != "error" and not warnings:
+                continue
+            if fmt == "json":
+                collected.append(f.to_dict())
+            else:
+                click.echo(f.text())
+    if fmt == "json":
+        click.echo(json.dumps(collected, indent=1))
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--type", "kind", type=click.Choice(["999", "TA1"]), default="999", show_default=True)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999), default=1, show_default=True,
+              help="Interchange/group control number of the acknowledgment.")
+@click.option("--usage", type=click.Choice(["T", "P"]), default=None, help="ISA15 (default: the acknowledged interchange's).")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d"]), default=None,
+              help="Envelope date/time (default: now).")
+def ack(file: Path, kind: str, out: Path | None, control_number: int, usage: str | None, when) -> None:
+    """Write a 999 (one per functional group) or a TA1 (one per interchange) acknowledging FILE."""
+    from .ack import AckSettings, ack_999, ack_ta1
+    from .validate import validate as check
+
+    def go() -> str:
+        result = check(file, name=str(file))
+        settings = AckSettings(control_number=control_number, usage=usage, now=when)
+        return ack_999(result, settings) if kind == "999" else ack_ta1(result, settings)
+
+    _emit(_run(go), out)
 
 
 def _unescape(s: str) -> str:

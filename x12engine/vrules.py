@@ -1,0 +1,188 @@
+"""Guide rules the TR3 states in prose, which the grammar cannot carry.
+
+These are the rejections clearinghouses return most and generic syntax
+validators miss: claim totals, diagnosis pointers, NPI check digits, the
+patient loop of a self-insured subscriber, service line numbering. Each rule
+is a function of one transaction set's loop tree that calls ``emit`` for
+every violation; :data:`RULES` says which sets it applies to.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Callable, Iterable
+
+from .tree import Loop, Transaction
+from .velements import ElementProblem
+from .vfinding import IK3_ELEMENT_ERRORS, IK3_UNEXPECTED
+
+Emit = Callable[..., None]
+Rule = Callable[[Transaction, str, Emit], None]
+
+
+def _own(loop: Loop, sid: str) -> list[tuple]:
+    return [c for c in loop.children if type(c) is tuple and c[0][0] == sid]
+
+
+def _el(els: list[str], n: int) -> str:
+    return els[n] if n < len(els) else ""
+
+
+def _money(v: str) -> Decimal | None:
+    try:
+        return Decimal(v) if v else None
+    except InvalidOperation:
+        return None
+
+
+def _problem(element: int, component: int | None, de: str, message: str, code: str = "I12") -> ElementProblem:
+    return ElementProblem(element, component, None, de, code, message, None, False)
+
+
+# ----------------------------------------------------------------------------
+# NPI (any transaction set): NM108 = XX means NM109 is an NPI
+# ----------------------------------------------------------------------------
+def npi_ok(npi: str) -> bool:
+    """Luhn check over the 10-digit NPI with the 80840 card-issuer prefix."""
+    if len(npi) != 10 or not npi.isdigit() or not npi.isascii():
+        return False
+    digits = [int(c) for c in "80840" + npi]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _walk(loop: Loop, loop_id: str = "") -> Iterable[tuple[str, tuple]]:
+    for c in loop.children:
+        if type(c) is tuple:
+            yield loop_id, c
+        elif type(c) is Loop:
+            yield from _walk(c, c.id)
+
+
+def rule_npi(txn: Transaction, comp: str, emit: Emit) -> None:
+    for loop_id, tok in _walk(txn.body):
+        els = tok[0]
+        if els[0] == "NM1" and _el(els, 8) == "XX" and _el(els, 9):
+            if not npi_ok(_el(els, 9)):
+                emit(tok, loop_id, "error", "npi_check_digit", "NM109 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
+                     IK3_ELEMENT_ERRORS, _problem(9, None, "67", "NPI check digit"), None)
+        elif els[0] == "N1" and _el(els, 3) == "XX" and _el(els, 4) and not npi_ok(_el(els, 4)):
+            emit(tok, loop_id, "error", "npi_check_digit", "N104 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
+                 IK3_ELEMENT_ERRORS, _problem(4, None, "67", "NPI check digit"), None)
+        elif els[0] == "REF" and _el(els, 1) == "HPI" and _el(els, 2) and not npi_ok(_el(els, 2)):
+            emit(tok, loop_id, "error", "npi_check_digit", "REF02 is not a valid NPI (10 digits, Luhn check digit with prefix 80840)",
+                 IK3_ELEMENT_ERRORS, _problem(2, None, "127", "NPI check digit"), None)
+
+
+# ----------------------------------------------------------------------------
+# 837 claims
+# ----------------------------------------------------------------------------
+# line charge: (segment, element) for professional, institutional, dental lines
+_LINE_CHARGE = (("SV1", 2), ("SV2", 3), ("SV3", 2))
+_DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+# diagnosis code pointer composites: SV107 (professional), SV311 (dental)
+_POINTERS = (("SV1", 7), ("SV3", 11))
+
+
+def _claims(txn: Transaction) -> Iterable[Loop]:
+    return txn.body.loops("2300")
+
+
+def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
+    """CLM02 (total claim charge) equals the sum of the service line charges."""
+    for claim in _claims(txn):
+        clm = _own(claim, "CLM")
+        if not clm:
+            continue
+        total = _money(_el(clm[0][0], 2))
+        if total is None:
+            continue
+        lines = claim.child_loops("2400")
+        if not lines:
+            continue
+        s = Decimal(0)
+        for line in lines:
+            for sid, n in _LINE_CHARGE:
+                for seg in _own(line, sid):
+                    v = _money(_el(seg[0], n))
+                    if v is not None:
+                        s += v
+        if s != total:
+            emit(clm[0], "2300", "error", "claim_total",
+                 "CLM02 (total claim charge) does not equal the sum of the service line charges",
+                 IK3_ELEMENT_ERRORS, _problem(2, None, "782", "claim total differs from the sum of line charges"), None)
+
+
+def rule_diagnosis_pointers(txn: Transaction, comp: str, emit: Emit) -> None:
+    """Every diagnosis code pointer names one of the claim's HI diagnosis codes."""
+    for claim in _claims(txn):
+        count = 0
+        for hi in _own(claim, "HI"):
+            for v in hi[0][1:]:
+                if v.split(comp, 1)[0] in _DIAGNOSIS_QUALIFIERS:
+                    count += 1
+        for line in claim.child_loops("2400"):
+            for sid, n in _POINTERS:
+                for seg in _own(line, sid):
+                    ptrs = _el(seg[0], n)
+                    if not ptrs:
+                        continue
+                    for k, p in enumerate(ptrs.split(comp), 1):
+                        if p and (not p.isdigit() or not 1 <= int(p) <= count):
+                            emit(seg, "2400", "error", "diagnosis_pointer",
+                                 f"{sid}{n:02d}-{k:02d} points to diagnosis {p} but the claim has {count} diagnosis code(s)",
+                                 IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
+
+
+def rule_self_subscriber(txn: Transaction, comp: str, emit: Emit) -> None:
+    """SBR02 = 18 (the subscriber is the patient): no 2000C patient level under that subscriber."""
+    for sub in txn.body.loops("2000B"):
+        sbr = _own(sub, "SBR")
+        if not sbr or _el(sbr[0][0], 2) != "18":
+            continue
+        for patient in sub.child_loops("2000C"):
+            hl = _own(patient, "HL")
+            if hl:
+                emit(hl[0], "2000C", "error", "patient_loop_for_self",
+                     "2000C patient level present although SBR02 = 18 says the subscriber is the patient",
+                     IK3_UNEXPECTED, None, None)
+
+
+def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
+    """LX01 numbers the service lines of a claim 1, 2, 3 …"""
+    for claim in _claims(txn):
+        expected = 1
+        for line in claim.child_loops("2400"):
+            lx = _own(line, "LX")
+            if not lx:
+                continue
+            v = _el(lx[0][0], 1)
+            if v != str(expected):
+                emit(lx[0], "2400", "error", "lx_sequence", f"LX01 should be {expected}: service lines are numbered 1, 2, 3 … per claim",
+                     IK3_ELEMENT_ERRORS, _problem(1, None, "554", "service line number out of sequence"), None)
+            expected = int(v) + 1 if v.isdigit() else expected + 1
+
+
+# ----------------------------------------------------------------------------
+# 835 balancing: HOOK. x12engine/balance.py (another issue) checks that claim,
+# service line, adjustment and PLB amounts balance against BPR02. It plugs in
+# here as one more entry of RULES["835"], e.g.
+#     RULES["835"] = (rule_npi, balance.rule_balancing)
+# with the same signature (transaction, component separator, emit).
+# ----------------------------------------------------------------------------
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence),
+    "835": (rule_npi,),
+    "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
+}
+
+
+def check(txn: Transaction, comp: str, emit: Emit) -> None:
+    for rule in RULES.get(txn.set_id, ()):
+        rule(txn, comp, emit)
