@@ -76,6 +76,7 @@ class SetBody:
     group: str  # GS01
     segments: list[list]
     envelope: dict[str, str] = field(default_factory=dict)  # GS02/GS03/ISA06/ISA08 the map asked for
+    st03: bool = True  # the guide uses ST03 (the 835's does not)
 
 
 def _join(seg: list, d: Delimiters) -> list[str]:
@@ -121,7 +122,7 @@ def assemble(sets: list[SetBody], settings: EnvelopeSettings | None = None) -> s
         segments.append(["GS", gs01, gs02, gs03, now.strftime("%Y%m%d"), now.strftime("%H%M"), str(gcn), "X", guide])
         for body in bodies:
             st02 = f"{tcn:04d}"
-            segments.append(["ST", body.transaction, st02, body.guide])
+            segments.append(["ST", body.transaction, st02, body.guide] if body.st03 else ["ST", body.transaction, st02])
             segments.extend(body.segments)
             segments.append(["SE", str(len(body.segments) + 2), st02])
             tcn += 1

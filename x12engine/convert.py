@@ -178,7 +178,10 @@ def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_numb
             Location(source=f"{c.map.name} model"),
         )
     guide = c.guide.guide
-    return SetBody(c.map.transaction, guide, c.map.group, builder.segments(), builder.envelope)
+    st = c.guide.root.children[0]
+    st03 = st.specs.get("ST03")
+    return SetBody(c.map.transaction, guide, c.map.group, builder.segments(), builder.envelope,
+                   st03=st03 is None or st03.usage != "N")
 
 
 def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSettings | None = None,

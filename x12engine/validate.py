@@ -121,7 +121,7 @@ class _Validator:
         f.loop = loop or None
         if problem is not None:
             f.element, f.component, f.repetition, f.data_element = problem.element, problem.component, problem.repetition, problem.data_element
-            f.ik4 = problem.code
+            f.ik4 = problem.code if problem.code != "7W" else None
             if self.show and problem.value is not None:
                 f.value = problem.value
         if f.segment_id:

@@ -26,6 +26,7 @@ IK4_TOO_SHORT = "4"
 IK4_TOO_LONG = "5"
 IK4_BAD_CHAR = "6"
 IK4_BAD_CODE = "7"
+IK4_NOT_IN_LIST = "7W"  # a code missing from a bundled external list: reported as a warning, never acknowledged as an error
 IK4_BAD_DATE = "8"
 IK4_BAD_TIME = "9"
 IK4_EXCLUSION = "10"
@@ -227,7 +228,10 @@ def _simple(de: DataElement | None, codes, table, v: str, ref: str) -> tuple[str
             if v not in codes:
                 return IK4_BAD_CODE, _code_msg(ref, v, de)
         elif table is not None and v not in table:
-            return IK4_BAD_CODE, _code_msg(ref, v, de)
+            # an external list (CARC, RARC, 507/508 ...) changes every few months and the
+            # bundled copy is older than the files it meets: a miss is a warning, not a reject
+            shown = f" {v!r}" if _shown(de) else ""
+            return IK4_NOT_IN_LIST, f"{ref} code{shown} is not in the bundled {table.name} list (a newer list can go in X12ENGINE_CODES_PATH)"
         return None
     if t[0] == "N":
         digits = v[1:] if v[0] == "-" else v

@@ -132,6 +132,9 @@ def _elements(node: SegmentNode, tok: tuple, comp: str, rep: str | None, loop_id
     problems = compile_node(node).check(tok[0], comp, rep)
     if problems:
         for p in problems:
+            if p.code == "7W":
+                emit(tok, loop_id, "warning", "code_not_in_bundled_list", p.message, None, p, None)
+                continue
             emit(tok, loop_id, "error", _PROBLEM_CODES.get(p.code, "element_error"), p.message, IK3_ELEMENT_ERRORS, p, None)
 
 
