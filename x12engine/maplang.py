@@ -81,6 +81,7 @@ class Binding:
     line: int
     fn: object = None  # the Transform, attached when the map is checked
     repeats: bool = False  # `name[] = EB03 repeats`: one list item per repetition of the one source element
+    needs: object = None  # reader's cache: the segment ids a value can come from (False: any), set on first use
 
 
 @dataclass(frozen=True, slots=True)

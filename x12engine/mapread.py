@@ -66,6 +66,7 @@ class MapReader:
         self.source = source
         self._by_loop: dict[int, dict[str, list[tuple]]] = {}
         self._paths: dict[int, str] = {}
+        self._quals: dict[tuple, set[str]] = {}
 
     # values -------------------------------------------------------------------
     def value(self, tok: tuple, element: int, component: int | None) -> str:
@@ -78,7 +79,10 @@ class MapReader:
 
     def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
         element = scope.elem + ref.offset if ref.segment is None else ref.element
-        self.consumed.setdefault(id(tok), set()).add(element)
+        used = self.consumed.get(id(tok))
+        if used is None:
+            used = self.consumed[id(tok)] = set()
+        used.add(element)
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
         idx = self._by_loop.get(id(loop))
@@ -89,6 +93,14 @@ class MapReader:
                     idx.setdefault(c[0][0], []).append(c)
             self._by_loop[id(loop)] = idx
         return idx.get(sid, [])
+
+    def _qualifiers(self, loop: Loop, idx: dict, sid: str, e: int) -> set[str]:
+        """The values element ``e`` takes in the loop's own ``sid`` segments (cached per loop)."""
+        key = (id(loop), sid, e)
+        got = self._quals.get(key)
+        if got is None:
+            got = self._quals[key] = {value_at(t[0], e, None, self.comp, self.rep) for t in idx[sid]}
+        return got
 
     def candidates(self, src: Source, loop: Loop, scope: _Scope) -> list[tuple]:
         ref = src.ref
@@ -106,9 +118,31 @@ class MapReader:
         return all(self.ref_value(tok, c.ref, scope) in c.codes for c in conds)
 
     def locate(self, src: Source, loop: Loop, scope: _Scope) -> tuple[tuple | None, str]:
-        for tok in self.candidates(src, loop, scope):
-            if self.matches(tok, src.conds, scope):
-                v = self.ref_value(tok, src.ref, scope)
+        """The first candidate segment meeting the source's conditions with a value there.
+        (``matches`` and ``ref_value`` inlined: this runs once per statement that can hit.)"""
+        ref = src.ref
+        conds = src.conds
+        comp, rep = self.comp, self.rep
+        e = scope.elem + ref.offset if ref.segment is None else ref.element
+        rc = ref.component
+        sid = ref.segment
+        seg = scope.seg
+        if sid is None or (seg is not None and seg[0][0] == sid):
+            cands = (seg,)
+        elif sid == "GS" or sid == "ISA":
+            cands = self.candidates(src, loop, scope)
+        else:
+            idx = self._by_loop.get(id(loop))
+            cands = idx.get(sid, ()) if idx is not None else self.segments(loop, sid)
+        for tok in cands:
+            els = tok[0]
+            for c in conds:
+                cr = c.ref
+                ce = scope.elem + cr.offset if cr.segment is None else cr.element
+                if value_at(els, ce, cr.component, comp, rep) not in c.codes:
+                    break
+            else:
+                v = value_at(els, e, rc, comp, rep)
                 if v != "":
                     return tok, v
         return None, ""
@@ -146,31 +180,82 @@ class MapReader:
                 self._index_paths(child, path)
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
-        for stmt in body:
-            t = type(stmt)
-            if t is Binding:
-                self.binding(stmt, loop, out, scope)
-            elif t is Block:
-                self.block(stmt, loop, out, scope)
-            elif t is When:
-                branch = stmt.then if self.resolve(loop, stmt.path, claim=False) else stmt.otherwise
-                self.stmts(branch, loop, out, scope)
-            elif t is SetConst:
-                src = Source(stmt.ref, ())
-                for tok in self.candidates(src, loop, scope):
-                    if self.ref_value(tok, stmt.ref, scope) == stmt.value:
-                        self.consume(tok, stmt.ref, scope)
-            elif t is Derive:
-                if stmt.quantifier == "local":
-                    self.derive_local(stmt, loop, out, scope)
+        if scope.seg is None and len(body) > 3:
+            # segment-driven: run only the statements whose segments (and qualifier codes)
+            # this loop instance holds, in map order; the rest cannot find a value
+            plan = _plan(body)
+            idx = self._by_loop.get(id(loop))
+            if idx is None:
+                self.segments(loop, "")
+                idx = self._by_loop[id(loop)]
+            chosen = set(plan.always)
+            by_sid, quals, by_key = plan.by_sid, plan.quals, plan.by_key
+            for sid in idx:
+                hit = by_sid.get(sid)
+                if hit:
+                    chosen.update(hit)
+                positions = quals.get(sid)
+                if positions:
+                    for e in positions:
+                        for v in self._qualifiers(loop, idx, sid, e):
+                            hit = by_key.get((sid, e, v))
+                            if hit:
+                                chosen.update(hit)
+            for i in sorted(chosen):
+                stmt = body[i]
+                if type(stmt) is Binding:
+                    self._binding(stmt, loop, out, scope)
                 else:
-                    self.derive(stmt, out)
-            elif t is DeriveCall:
-                value = compute(stmt.fn, out, stmt.fields)
-                if value is not None:
-                    set_path(out, stmt.name, value)
+                    self.stmt(stmt, loop, out, scope)
+            return
+        for stmt in body:
+            if type(stmt) is Binding:
+                self.binding(stmt, loop, out, scope)
+            else:
+                self.stmt(stmt, loop, out, scope)
+
+    def stmt(self, stmt, loop: Loop, out: dict, scope: _Scope) -> None:
+        """One statement other than a binding."""
+        t = type(stmt)
+        if t is Block:
+            self.block(stmt, loop, out, scope)
+        elif t is When:
+            branch = stmt.then if self.resolve(loop, stmt.path, claim=False) else stmt.otherwise
+            self.stmts(branch, loop, out, scope)
+        elif t is SetConst:
+            src = Source(stmt.ref, ())
+            for tok in self.candidates(src, loop, scope):
+                if self.ref_value(tok, stmt.ref, scope) == stmt.value:
+                    self.consume(tok, stmt.ref, scope)
+        elif t is Derive:
+            if stmt.quantifier == "local":
+                self.derive_local(stmt, loop, out, scope)
+            else:
+                self.derive(stmt, out)
+        elif t is DeriveCall:
+            value = compute(stmt.fn, out, stmt.fields)
+            if value is not None:
+                set_path(out, stmt.name, value)
 
     def binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
+        needs = b.needs
+        if needs is None:
+            needs = b.needs = _needs_of(b)
+        if needs and (scope.seg is None or scope.seg[0][0] not in needs[0]):
+            # most statements of a map name segments (or qualifier codes) a given loop
+            # instance does not hold: set tests skip them before any lookup
+            idx = self._by_loop.get(id(loop))
+            if idx is None:
+                self.segments(loop, "")
+                idx = self._by_loop[id(loop)]
+            for sid, e, codes in needs[1]:
+                if sid in idx and (e is None or not codes.isdisjoint(self._qualifiers(loop, idx, sid, e))):
+                    break
+            else:
+                return
+        self._binding(b, loop, out, scope)
+
+    def _binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
         fn = b.fn
         target = self.meta if scope.meta else out
         if b.repeats:
@@ -456,6 +541,67 @@ def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
         except ReadIssue:
             return raw
     return raw
+
+
+class _Plan:
+    """A statement list indexed by what its bindings read: which statements can
+    find a value in a loop instance follows from the instance's segment ids and
+    qualifier codes alone."""
+
+    __slots__ = ("always", "by_sid", "by_key", "quals")
+
+    def __init__(self, body: list):
+        self.always: list[int] = []
+        self.by_sid: dict[str, list[int]] = {}
+        self.by_key: dict[tuple, list[int]] = {}
+        quals: dict[str, set[int]] = {}
+        for i, stmt in enumerate(body):
+            if type(stmt) is not Binding:
+                self.always.append(i)
+                continue
+            needs = stmt.needs
+            if needs is None:
+                needs = stmt.needs = _needs_of(stmt)
+            if not needs:
+                self.always.append(i)
+                continue
+            for sid, e, codes in needs[1]:
+                if e is None:
+                    self.by_sid.setdefault(sid, []).append(i)
+                else:
+                    quals.setdefault(sid, set()).add(e)
+                    for code in codes:
+                        self.by_key.setdefault((sid, e, code), []).append(i)
+        self.quals = {sid: tuple(sorted(es)) for sid, es in quals.items()}
+
+
+_PLANS: dict[int, tuple[list, _Plan]] = {}
+
+
+def _plan(body: list) -> _Plan:
+    hit = _PLANS.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    plan = _Plan(body)
+    _PLANS[id(body)] = (body, plan)  # the body is kept alive with its plan, so its id stays its own
+    return plan
+
+
+def _needs_of(b: Binding) -> tuple | bool:
+    """What ``b`` can read from: (segment ids, per source (segment id, qualifier
+    element or None, its codes)); False when it can read anything (the current
+    element of an `each` list, the envelope)."""
+    ids = set()
+    per_source = []
+    for src in b.sources:
+        seg = src.ref.segment
+        if seg is None or seg in ("GS", "ISA"):
+            return False
+        ids.add(seg)
+        qual = next((c for c in src.conds if c.ref.segment == seg and c.ref.component is None and c.ref.offset == 0
+                     and c.ref.element is not None and not any(str(x).startswith("$") for x in c.codes)), None)
+        per_source.append((seg, None, None) if qual is None else (seg, qual.ref.element, frozenset(qual.codes)))
+    return frozenset(ids), tuple(per_source)
 
 
 class Implied:
