@@ -129,7 +129,7 @@ def test_success_sample_has_the_structure_and_enums_of_the_documented_response()
         assert not covers(shape(m["coverage"][key]), [{k: v for k, v in shape(documented["coverage"][key])[0].items()
                                                      if k not in ("eligibility_date", "time_period", "authorization_required", "messages")}])
     cov = m["coverage"]
-    assert cov["active"] is True and cov["coverage_level"] == "employee_and_spouse" and cov["insurance_type"] == "ppo"
+    assert cov["active"] is True and cov["level"] == "employee_and_spouse" and cov["insurance_type"] == "ppo"
     assert cov["service_types"] == ["health_benefit_plan_coverage", "professional_physician_visit_office"]
     assert cov["service_type_codes"] == ["30", "98"]
     assert cov["group_number"] == "088818801000013" and cov["group_description"] == "MOCK INDIVIDUAL ADVANTAGE PLAN"

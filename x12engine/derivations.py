@@ -112,8 +112,174 @@ def _summary_type() -> Any:
     return create_model("BenefitSummary", __config__=cfg, individual=(Optional[net], None), family=(Optional[net], None))
 
 
+# ----------------------------------------------------------------------------
+# eligibility (271): benefit related entities, other payers, pharmacy
+# ----------------------------------------------------------------------------
+# PokitDok's coverage lists, each holding the benefits of one EB01 code (271.x12m);
+# `coverage.benefits` items name their own code in `benefit`.
+_COVERAGE_LISTS: dict[str, str] = {
+    "coinsurance": "co_insurance", "copay": "co_payment", "deductibles": "deductible",
+    "out_of_pocket": "out_of_pocket_stop_loss", "limitations": "limitations", "non_covered": "non_covered",
+    "other_payers": "other_or_additional_payor", "contacts": "contact_following_entity_for_eligibility_or_benefit_information",
+    "cannot_process": "cannot_process", "primary_care_provider": "primary_care_provider",
+    "healthcare_facilities": "health_care_facility", "plan_benefit_description": "benefit_description",
+    "disclaimer": "benefit_disclaimer", "benefits": None,
+}
+_PAYER_ROLES = ("primary_payer", "secondary_payer", "tertiary_payer")
+# Service types that are pharmacy benefits (X12 1365): pharmacy, prescription drugs, pharmacy kinds.
+_PHARMACY_TYPES = frozenset({"88", "89", "90", "91", "92", "E24", "E25", "EB"})
+_ACTIVE = frozenset({"active_coverage", "active_full_risk_capitation", "active_services_capitated",
+                     "active_services_capitated_to_primary_care_physician", "active_pending_investigation"})
+
+
+def _benefit_items(coverage: Any) -> list[tuple[str | None, dict]]:
+    """(EB01 enum, item) for `coverage` itself (active coverage) and every item of its lists."""
+    if not isinstance(coverage, dict):
+        return []
+    out: list[tuple[str | None, dict]] = []
+    if any(k in coverage for k in ("level", "service_type_codes", "benefit_related_entities", "insurance_type",
+                                   "plan_description", "active_coverage_references", "benefit_amount", "time_period")):
+        out.append(("active_coverage", coverage))
+    for name, code in _COVERAGE_LISTS.items():
+        items = coverage.get(name)
+        if isinstance(items, list):
+            out.extend((item.get("benefit") if code is None else code, item) for item in items if isinstance(item, dict))
+    return out
+
+
+def related_entities(coverage: Any) -> list | None:
+    """Every 2120 entity of every benefit, with that benefit's EB01/EB02/EB03, as PokitDok's top-level list.
+
+    The entities stay in their benefits (where a rebuild puts them); this is a
+    read-only copy in PokitDok's shape, each naming the benefit it came with.
+    """
+    out: list[dict] = []
+    for eb01, item in _benefit_items(coverage):
+        for entity in item.get("benefit_related_entities") or ():
+            if not isinstance(entity, dict):
+                continue
+            copy = dict(entity)
+            if isinstance(eb01, str):
+                copy["eligibility_or_benefit_information"] = eb01
+            level = item.get("level", item.get("coverage_level"))
+            if level is not None:
+                copy["coverage_level"] = level
+            for key in ("service_types", "service_type_codes"):
+                if item.get(key):
+                    copy[key] = list(item[key])
+            out.append(copy)
+    return out or None
+
+
+def _person_name(entity: dict) -> str | None:
+    if entity.get("organization_name"):
+        return entity["organization_name"]
+    parts = [entity.get(k) for k in ("first_name", "middle_name", "last_name", "suffix")]
+    return " ".join(p for p in parts if p) or None
+
+
+def _payer_entity(entities: Any) -> dict | None:
+    """The entity that names an other payer: a payer-role entity first, else the first one."""
+    if not isinstance(entities, list):
+        return None
+    ok = [e for e in entities if isinstance(e, dict)]
+    for e in ok:
+        if e.get("entity_identifier_code") in _PAYER_ROLES + ("payer",):
+            return e
+    return ok[0] if ok else None
+
+
+def entity_name(entities: Any) -> str | None:
+    """The other payer's name (PokitDok's other_payers[].name) from its 2120 entity."""
+    e = _payer_entity(entities)
+    return _person_name(e) if e is not None else None
+
+
+def payer_role(entities: Any) -> str | None:
+    """primary/secondary/tertiary_payer when the other payer's entity code says so."""
+    e = _payer_entity(entities)
+    code = e.get("entity_identifier_code") if e is not None else None
+    return code if code in _PAYER_ROLES else None
+
+
+def _is_pharmacy(item: dict) -> bool:
+    return any(c in _PHARMACY_TYPES for c in item.get("service_type_codes") or ())
+
+
+def pharmacy_benefits(coverage: Any) -> dict:
+    """PokitDok's `pharmacy` object from the benefits that cover pharmacy service types.
+
+    is_eligible: an active benefit or an other payer covers a pharmacy service
+    type (Medicare Part D is reported as an other payer). plan_number and
+    benefits_manager come from that benefit (its REF 18 and 2120 entity), copay
+    from the co-payments for pharmacy service types.
+    """
+    out: dict = {"is_eligible": False}
+    covering = [item for eb01, item in _benefit_items(coverage)
+                if _is_pharmacy(item) and (eb01 in _ACTIVE or eb01 == "other_or_additional_payor")]
+    # a benefit naming its manager (a 2120 entity: the Part D plan, the PBM) says most
+    source = next((i for i in covering if i.get("benefit_related_entities")), covering[0] if covering else None)
+    if source is not None:
+        out["is_eligible"] = True
+        plans = [((i.get("active_coverage_references") or {}) if i is coverage else i).get("plan_number")
+                 for i in [source, *covering]]
+        plan = next((p for p in plans if p), None)
+        if plan:
+            out["plan_number"] = plan
+        entity = _payer_entity(source.get("benefit_related_entities"))
+        if entity is not None:
+            manager: dict = {}
+            name = _person_name(entity)
+            if name:
+                manager["name"] = name
+            for contact in entity.get("contacts") or ():
+                for key in ("phone", "url"):
+                    if isinstance(contact, dict) and contact.get(key) and key not in manager:
+                        manager[key] = contact[key]
+            if source.get("plan_description"):
+                manager["coverage_description"] = source["plan_description"]
+            if manager:
+                out["benefits_manager"] = manager
+        dates = [source.get(k) for k in ("benefit_begin_date", "plan_begin_date", "eligibility_begin_date")]
+        if any(dates):
+            out["benefit_date"] = next(d for d in dates if d)
+    copays = []
+    for eb01, item in _benefit_items(coverage):
+        if eb01 == "co_payment" and _is_pharmacy(item) and isinstance(item.get("copayment"), dict):
+            copay: dict = {"copayment": item["copayment"], "type": list(item.get("service_types") or ())}
+            notes = [m.get("message") for m in item.get("messages") or () if isinstance(m, dict) and m.get("message")]
+            if notes:
+                copay["notes"] = " ".join(notes)
+            copays.append(copay)
+    if copays:
+        out["copay"] = copays
+    return out
+
+
+def _entities_type() -> Any:
+    # the entity items are the map's own; their copies are checked there, not here
+    return Optional[list[dict[str, Any]]]
+
+
+def _pharmacy_type() -> Any:
+    cfg = ConfigDict(extra="forbid")
+    manager = create_model("PharmacyBenefitsManager", __config__=cfg, name=(Optional[str], None),
+                           phone=(Optional[str], None), url=(Optional[str], None),
+                           coverage_description=(Optional[str], None))
+    copay = create_model("PharmacyCopay", __config__=cfg, copayment=(Optional[Money], None),
+                         type=(Optional[list[str]], None), notes=(Optional[str], None),
+                         tier=(Optional[str], None), supply=(Optional[str], None))
+    return Optional[create_model("Pharmacy", __config__=cfg, is_eligible=(bool, False),
+                                 plan_number=(Optional[str], None), benefit_date=(Optional[str], None),
+                                 benefits_manager=(Optional[manager], None), copay=(Optional[list[copay]], None))]
+
+
 DERIVATIONS: dict[str, Derivation] = {
     "benefit_summary": Derivation(benefit_summary, _summary_type(), 1),
+    "related_entities": Derivation(related_entities, _entities_type(), 1),
+    "entity_name": Derivation(entity_name, Optional[str], 1),
+    "payer_role": Derivation(payer_role, Optional[str], 1),
+    "pharmacy_benefits": Derivation(pharmacy_benefits, _pharmacy_type(), 1),
 }
 
 

@@ -414,7 +414,7 @@ class MapBuilder:
         elif kind == "at":
             if not (_fields(blk.body) & set(data)) and not _forces(blk.body):
                 return  # nothing in the JSON for these loops: do not create them empty
-            inner = self.walk(loop, blk.path, create_last=False)
+            inner = self.walk(loop, blk.path, create_last=blk.own)
             self.stmts(blk.body, inner, data, scope)
         elif kind == "object":
             sub = get_path(data, blk.name)

@@ -8,7 +8,7 @@ user's file is being converted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -101,6 +101,7 @@ class Block:
     each_last: Ref | None = None  # `each HI01..HI12`: elements from each.ref to this one
     slots: tuple[int, ...] = ()  # element lists: the element each item starts at (HI01..HI12, CAS02..CAS19 step 3)
     required: bool = False  # build creates the loop even when the JSON object is absent
+    own: bool = False  # `at PATH own`: the block claims its loop (a later `list … at PATH` skips it)
 
 
 @dataclass(slots=True)
@@ -314,7 +315,10 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def use_stmt(self, meta, items):
-        return ("use", str(items[0]), meta.line)
+        return ("use", str(items[0]), meta.line, dict(items[1:]))
+
+    def rename(self, items):
+        return (str(items[0]), str(items[1]))
 
     @staticmethod
     def _body(items) -> list:
@@ -387,7 +391,9 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def at_block(self, meta, items):
-        return Block("at", None, items[0], self._body(items[1:]), meta.line)
+        own = len(items) > 1 and isinstance(items[1], Token) and items[1].type == "OWN"
+        body = self._body(items[2:] if own else items[1:])
+        return Block("at", None, items[0], body, meta.line, own=own)
 
     @v_args(meta=True)
     def meta_block(self, meta, items):
@@ -478,10 +484,11 @@ def _expand(body: list, fragments: dict[str, list], path: Path, depth: int = 0) 
     out: list = []
     for stmt in body:
         if isinstance(stmt, tuple) and stmt and stmt[0] == "use":
-            _, name, line = stmt
+            _, name, line, renames = stmt
             if name not in fragments:
                 raise MapError(f"`use {name}`: no fragment of that name", Location(source=f"{path}:{line}"))
-            out.extend(_expand(fragments[name], fragments, path, depth + 1))
+            pasted = _expand(fragments[name], fragments, path, depth + 1)
+            out.extend(_renamed(pasted, renames) if renames else pasted)
         elif isinstance(stmt, Block):
             stmt.body = _expand(stmt.body, fragments, path, depth + 1)
             out.append(stmt)
@@ -489,6 +496,28 @@ def _expand(body: list, fragments: dict[str, list], path: Path, depth: int = 0) 
             stmt.then = _expand(stmt.then, fragments, path, depth + 1)
             stmt.otherwise = _expand(stmt.otherwise, fragments, path, depth + 1)
             out.append(stmt)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _renamed(body: list, renames: dict[str, str]) -> list:
+    """`use NAME with 2110C=2110D`: copies of a fragment's blocks with those loop ids replaced in their paths.
+
+    Subscriber and dependent loops of one guide (2110C / 2110D) often have the
+    same content; one fragment then serves both. Only loop paths change: element
+    references and JSON names stay as written.
+    """
+    def steps(p: tuple[Step, ...] | None) -> tuple[Step, ...] | None:
+        return None if p is None else tuple(replace(s, loop=renames.get(s.loop, s.loop)) for s in p)
+
+    out: list = []
+    for stmt in body:
+        if isinstance(stmt, Block):
+            out.append(replace(stmt, path=steps(stmt.path), body=_renamed(stmt.body, renames)))
+        elif isinstance(stmt, When):
+            out.append(replace(stmt, path=steps(stmt.path), then=_renamed(stmt.then, renames),
+                               otherwise=_renamed(stmt.otherwise, renames)))
         else:
             out.append(stmt)
     return out

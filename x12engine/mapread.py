@@ -333,8 +333,10 @@ class MapReader:
         if kind == "meta":
             self.stmts(blk.body, loop, out, _Scope(scope.seg, scope.elem, scope.index, meta=True))
         elif kind == "at":
-            found = self.resolve(loop, blk.path, claim=False)
+            found = self.resolve(loop, blk.path, claim=blk.own)
             if found:
+                if blk.own:
+                    self.claimed.add(id(found[0]))
                 self.stmts(blk.body, found[0], out, scope)
         elif kind == "object":
             if blk.path:

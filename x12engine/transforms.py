@@ -281,6 +281,10 @@ class DescribedTransform(Transform):
                 self._by_description.setdefault(e.description, e.code)
 
     def read(self, raw, quals):
+        if quals and quals[0]:
+            # `as described claim_status STC01-04`: a code list qualifier (RX: NCPDP reject codes)
+            # says the code is from another list; kept as sent, with no description to give
+            return (raw, None)
         if raw not in self.table:
             raise ReadIssue(f"is not in code table {self.table.name}", (raw, None))
         return (raw, self.table.describe(raw))
@@ -288,7 +292,7 @@ class DescribedTransform(Transform):
     def write(self, values, index):
         code, description = values
         if code is not None and str(code) != "":
-            return str(code), []
+            return str(code), []  # a qualifier argument is written by the field bound to it
         found = self._by_description.get(str(description))
         if found is None:
             raise ValueError(f"has no code and its description is not in code table {self.table.name}")
