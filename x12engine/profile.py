@@ -84,7 +84,7 @@ class IfExpr:
 
 @dataclass(frozen=True, slots=True)
 class SourceStep:
-    name: str
+    names: tuple[str, ...]  # alternatives: (claims | claim_level_info)
     filter: Cond | None
     scope: str | None
 
@@ -136,7 +136,11 @@ class Profile:
         for rec in self.records:
             found.extend(_matches(rec, model, env))
         found.sort(key=lambda m: m[0])
+        seen: set[int] = set()
         for _, item, parent, scopes in found:
+            if id(item) in seen:  # two sources reaching one item still give one record
+                continue
+            seen.add(id(item))
             ctx = _Ctx(item, parent, model, scopes, env)
             yield {f.name: _scalar(_first(_eval(f.expr, ctx))) for f in self.fields}
 
@@ -178,14 +182,18 @@ class _Compile(Transformer):
     def filter(self, meta, items):
         return ("filter", items[0] if items else None)
 
+    def position(self, meta, items):
+        return ("filter", Cond("position", values=(str(items[0]),)))
+
     def sstep(self, meta, items):
-        name, filt, scope = str(items[0]), None, None
-        for extra in items[1:]:
+        names = tuple(str(i) for i in items if isinstance(i, Token))
+        filt = scope = None
+        for extra in items[len(names):]:
             if extra[0] == "filter":
                 filt = extra[1]
             else:
                 scope = extra[1]
-        return SourceStep(name, filt, scope)
+        return SourceStep(names, filt, scope)
 
     def source(self, meta, items):
         return (tuple(items), self._text(meta))
@@ -440,7 +448,7 @@ def _source_ctx(schema: _Schema, env: _Schema, rec: Record, problems: list[str])
     env_nodes = env.expand(env.root)
     for st in rec.steps:
         parent = nodes
-        nodes = schema.child(nodes, st.name)
+        nodes = [n for name in st.names for n in schema.child(nodes, name)]
         if not nodes:
             return None
         if st.scope:
@@ -597,25 +605,32 @@ def _matches(rec: Record, model: dict, env: dict) -> Iterator[tuple[tuple, dict,
 
     def walk(value: Any, i: int, key: tuple, scopes: dict) -> Iterator[tuple[tuple, dict, dict, dict]]:
         st = rec.steps[i]
-        if not isinstance(value, dict) or st.name not in value:
+        if not isinstance(value, dict):
             return
-        pos = list(value).index(st.name)
-        child = value[st.name]
-        items = list(enumerate(child)) if isinstance(child, list) else [(None, child)]
-        for idx, it in items:
-            if not isinstance(it, dict):
+        keys = list(value)
+        for name in st.names:
+            if name not in value:
                 continue
-            here = dict(scopes)
-            if st.scope:
-                here[st.scope] = (it, idx)
-            if st.filter is not None and not _holds(st.filter, _Ctx(it, value, model, here, env)):
-                continue
-            k = key + (pos, -1 if idx is None else idx)
-            if i + 1 == len(rec.steps):
-                if rec.where is None or _holds(rec.where, _Ctx(it, value, model, here, env)):
-                    yield k, it, value, here
-            else:
-                yield from walk(it, i + 1, k, here)
+            pos = keys.index(name)
+            child = value[name]
+            items = list(enumerate(child)) if isinstance(child, list) else [(None, child)]
+            for idx, it in items:
+                if not isinstance(it, dict):
+                    continue
+                here = dict(scopes)
+                if st.scope:
+                    here[st.scope] = (it, idx)
+                if st.filter is not None and st.filter.op == "position":
+                    if (0 if idx is None else idx) + 1 != int(st.filter.values[0]):
+                        continue
+                elif st.filter is not None and not _holds(st.filter, _Ctx(it, value, model, here, env)):
+                    continue
+                k = key + (pos, -1 if idx is None else idx)
+                if i + 1 == len(rec.steps):
+                    if rec.where is None or _holds(rec.where, _Ctx(it, value, model, here, env)):
+                        yield k, it, value, here
+                else:
+                    yield from walk(it, i + 1, k, here)
 
     yield from walk(model, 0, (), {})
 
@@ -641,7 +656,10 @@ def _walk_path(path: PathRef, ctx: _Ctx) -> list[Any]:
             if isinstance(v, dict) and st.name in v:
                 got = v[st.name]
                 nxt.extend(got if isinstance(got, list) else [got])
-        if st.filter is not None:
+        if st.filter is not None and st.filter.op == "position":
+            n = int(st.filter.values[0])
+            nxt = nxt[n - 1:n]
+        elif st.filter is not None:
             nxt = [v for v in nxt if _holds(st.filter, _Ctx(v, ctx.parent, ctx.root, ctx.scopes, ctx.env))]
         values = nxt
     out: list[Any] = []
