@@ -426,6 +426,7 @@ class _Schema:
 
 
 def _is_object_only(nodes: list[dict]) -> bool:
+    nodes = [n for n in nodes if n.get("type") != "null"]
     return bool(nodes) and all("properties" in n for n in nodes)
 
 
@@ -733,12 +734,12 @@ def _first(values: list[Any]) -> Any:
 def _scalar(v: Any) -> Any:
     """Flat output: unknown-code objects give their code, amount objects their amount."""
     if isinstance(v, dict):
-        if "code" in v:
+        if isinstance(v.get("code"), str):
             return v["code"]
         if "amount" in v:
             return _decimal_text(v["amount"])
         return None
-    return v
+    return v if isinstance(v, (str, int, float, bool)) else None
 
 
 # ---- functions ----------------------------------------------------------------
@@ -843,15 +844,24 @@ def _f_index(call: Call, ctx: _Ctx) -> list[Any]:
     return [bound[1] + 1] if bound is not None and bound[1] is not None else []
 
 
+def _words(*values: Any) -> list[str]:
+    """Text parts of an object's fields (scalars only: a malformed model never breaks a record)."""
+    out = []
+    for v in values:
+        for x in v if isinstance(v, list) else [v]:
+            if isinstance(x, (str, int, float)) and not isinstance(x, bool) and str(x):
+                out.append(str(x))
+    return out
+
+
 def _f_address(call: Call, ctx: _Ctx) -> list[Any]:
     out = []
     for v in _eval(call.args[0], ctx):
         if not isinstance(v, dict):
             continue
-        lines = v.get("address_lines") or []
-        city_state = ", ".join(p for p in (v.get("city"), v.get("state")) if p)
-        last = " ".join(p for p in (city_state, v.get("zipcode")) if p)
-        text = ", ".join(str(p) for p in [*lines, last] if p)
+        city_state = ", ".join(_words(v.get("city"), v.get("state")))
+        last = " ".join(_words(city_state, v.get("zipcode")))
+        text = ", ".join(_words(v.get("address_lines"), last))
         if text:
             out.append(text)
     return out
@@ -862,8 +872,8 @@ def _f_name(call: Call, ctx: _Ctx) -> list[Any]:
     for v in _eval(call.args[0], ctx):
         if not isinstance(v, dict):
             continue
-        text = v.get("organization_name") or v.get("name") or " ".join(
-            str(v[k]) for k in ("first_name", "middle_name", "last_name", "suffix") if v.get(k))
+        org = _words(v.get("organization_name")) or _words(v.get("name"))
+        text = org[0] if org else " ".join(_words(*(v.get(k) for k in ("first_name", "middle_name", "last_name", "suffix"))))
         if text:
             out.append(text)
     return out
