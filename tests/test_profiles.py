@@ -172,9 +172,11 @@ def test_unknown_profile_and_wrong_transaction_are_clear_errors():
     msg = str(exc.value)
     assert "applies to 271, not to map 277" in msg and "ST02=0001" in msg and "in.x12" in msg
     assert "DOE" not in msg and "W000000001" not in msg
-    with pytest.raises(ProfileError, match="no map"):
-        to_profile(FIXTURES / "837p-claims.x12", "claim-info") if False else to_profile(
-            {"map": None, "model": None, "transaction": "999"}, "claim-info")
+    with pytest.raises(ProfileError, match="applies to 277, 277ca, not to (map 837|transaction set 837)"):
+        to_profile(FIXTURES / "837p-claims.x12", "claim-info")
+    # a transaction set no map reads (model null) is refused too, not skipped
+    with pytest.raises(ProfileError, match="transaction set 999 with no map"):
+        to_profile({"map": None, "model": None, "transaction": "999"}, "claim-info")
 
 
 def test_cli_parse_with_profile(tmp_path):

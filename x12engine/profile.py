@@ -769,9 +769,11 @@ def _decimal_text(v: Any) -> str | None:
 
 def _code_of(table: CodeTable, v: Any) -> str | None:
     if isinstance(v, dict):
-        return v.get("code")
-    if not isinstance(v, str):
-        v = _text(v)
+        v = v.get("code")
+        return v if isinstance(v, str) and v else None
+    if isinstance(v, (list, bool)) or v is None:
+        return None
+    v = str(v)
     return table.code_for(v) or v
 
 
