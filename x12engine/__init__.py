@@ -17,10 +17,12 @@ from .writer import to_bytes, write_document
 from .assemble import EnvelopeSettings
 from .convert import iter_models, to_models, to_x12
 from .models import model_for, schema_for
+from .profile import ProfileError, iter_profile, load_profile, profile_names, to_profile
 
 __all__ = [
     "BuildError", "Context", "Delimiters", "Document", "EnvelopeSettings", "Finding", "GrammarError", "Location",
     "Reader", "Tokenizer", "X12Error", "X12SyntaxError", "document_from_json", "document_to_json",
+    "ProfileError", "iter_profile", "load_profile", "profile_names", "to_profile",
     "iter_models", "iter_transactions", "iter_units", "model_for", "parse", "schema_for", "to_bytes", "to_models", "to_x12",
     "tokenize", "write_document",
 ]

@@ -73,7 +73,11 @@ def main() -> None:
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Write FILE.json for each FILE into this directory.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print findings on stderr.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the parse found any error (unplaced segment, broken envelope).")
-def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path | None, quiet: bool, strict: bool) -> None:
+@click.option("--profile", "profile", metavar="NAME",
+              help="Flat records of an output profile (maps/profiles/NAME.x12p, e.g. insurance-discovery, claim-info) "
+                   "instead of the model: {NAME: [records]}.")
+def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path | None, quiet: bool, strict: bool,
+          profile: str | None) -> None:
     """Parse X12 FILES and print them as JSON.
 
     With several FILES give --out-dir. A file that cannot be read is reported
@@ -87,6 +91,12 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
         raise _Fail("several files need --out-dir")
     if out is not None and out_dir is not None:
         raise _Fail("give --out or --out-dir, not both")
+    if profile is not None:
+        from .profile import load_profile, to_profile
+
+        if shape == "tree":
+            raise _Fail("--profile projects the model; it does not go with --shape tree")
+        prof = _run(lambda: load_profile(profile))
     failed = errors = 0
     for file in files:
         try:
@@ -99,6 +109,9 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
                 data = _run(lambda: to_models(file, name=str(file)))
                 findings = data["findings"] + [f for t in data["transactions"] for f in t["findings"]]
                 n = len(data["transactions"])
+                if profile is not None:
+                    doc = data
+                    data = {prof.name: _run(lambda: to_profile(doc, prof))}
         except _Fail as exc:
             if len(files) == 1:
                 raise
