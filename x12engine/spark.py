@@ -273,7 +273,7 @@ def _open_and_convert(path: str, opts: dict) -> Iterator[dict]:
 # ----------------------------------------------------------------------------
 def _safe_name(key: str) -> str:
     """A file name for a group key: readable part + a hash, so distinct keys never collide."""
-    tail = key.rstrip("/").rsplit("/", 1)[-1]  # a path key reads best by its file name
+    tail = re.sub(r"\.(x12|edi|txt|dat)$", "", key.rstrip("/").rsplit("/", 1)[-1], flags=re.I)  # a path key reads best by its file name
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", tail)[-60:].strip("._") or "key"
     return f"{stem}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
 
