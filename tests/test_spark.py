@@ -208,7 +208,8 @@ def test_rows_that_cannot_be_built_are_reported_not_written(spark, tmp_path):
     data = [("a", "278-request", json.dumps(good["model"])), ("a", "278-request", json.dumps(bad)),
             ("a", "278-request", "{not json"), ("a", None, None)]
     df = spark.createDataFrame(data, "path string, map string, model string").coalesce(1)
-    results = write_x12(df, tmp_path / "w", key="path")
+    settings = x12engine.EnvelopeSettings(sender_id="SPARKSENDER", usage="P", interchange_control_number=70)
+    results = write_x12(df, tmp_path / "w", key="path", settings=settings)
     ok = [r for r in results if r["error"] is None]
     failed = sorted((r["source_row"], r["error"]) for r in results if r["error"] is not None)
     assert len(ok) == 1 and ok[0]["sets"] == 1
@@ -217,3 +218,6 @@ def test_rows_that_cannot_be_built_are_reported_not_written(spark, tmp_path):
     assert "not JSON" in failed[1][1] and "no model" in failed[2][1]
     back = x12engine.to_models(Path(ok[0]["file"]).read_bytes())
     assert [t["model"] for t in back["transactions"]] == [good["model"]]
+    (inter,) = x12engine.parse(Path(ok[0]["file"]).read_bytes()).interchanges
+    assert inter.control_number == "000000070"
+    assert [inter.header[0][i].strip() for i in (6, 15)] == ["SPARKSENDER", "P"]

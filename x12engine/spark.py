@@ -377,14 +377,22 @@ class FileWriter:
                     self.failures.append((item[0], item[1], f"internal error ({type(exc).__name__}) building this row"))
             if not good:
                 return
-            text = self._build(good)
+            try:
+                text = self._build(good)
+            except Exception:  # noqa: BLE001 — each builds alone: one interchange each
+                for item in good:
+                    self._write(self._build([item]), 1)
+                return
             chunk = good
+        self._write(text, len(chunk))
+
+    def _write(self, text: str, sets: int) -> None:
         if self._fh is None:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = self.target.with_name(f".{self.target.name}.{uuid.uuid4().hex}.tmp")
             self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
         self._fh.write(text)
-        self.sets += len(chunk)
+        self.sets += sets
         self.interchanges += 1
 
     def close(self) -> None:
@@ -449,7 +457,7 @@ def write_x12(df: "DataFrame", out_dir: str | os.PathLike, *, key: str | None = 
               transaction: str | None = None, partitions: int | None = None) -> list[dict]:
     """Write a DataFrame of model rows as X12 files and return what was written.
 
-    Rows need a ``model`` JSON column; ``map``, ``unmapped`` and ``envelope`` (as
+    Rows need a ``model`` column (JSON text, or a struct/map turned to JSON); ``map``, ``unmapped`` and ``envelope`` (as
     :func:`x12_to_rows` makes them) are used when present. Without ``key``: one file
     per non-empty partition (``part-00000.x12`` ...). With ``key``: rows are
     repartitioned and sorted by that column, one file per distinct value. Each file
@@ -471,10 +479,12 @@ def write_x12(df: "DataFrame", out_dir: str | os.PathLike, *, key: str | None = 
     if key is not None:
         n = partitions or df.sparkSession.sparkContext.defaultParallelism
         src = df.repartition(n, F.col(key)).sortWithinPartitions(key, *order)
-        wanted.append(key) if key not in wanted else None
+        if key not in wanted:
+            wanted.append(key)
     elif partitions:
         src = df.repartition(partitions)
-    src = src.select(*[F.col(c).cast("string").alias(c) if c != "part_index" else F.col(c) for c in wanted])
+    nested = {f.name for f in df.schema.fields if f.dataType.typeName() in ("struct", "map", "array")}
+    src = src.select(*[(F.to_json(c) if c in nested else F.col(c).cast("string")).alias(c) for c in wanted])
     out = str(Path(out_dir).resolve())
     ddl = ", ".join(f"`{n}` {t}" for n, t in WRITE_COLUMNS)
     opts = {"key": key, "settings": settings, "check": check, "max_sets": max_sets, "transaction": transaction}
