@@ -90,3 +90,25 @@ def test_interchanges_split_at_max_sets_with_distinct_control_numbers(tmp_path):
     numbers = [i.control_number for i in doc.interchanges]
     assert len(numbers) == 3 and len(set(numbers)) == 3
     assert not [f for f in doc.findings if f.severity == "error"]
+
+
+def test_file_uris_become_local_paths(tmp_path):
+    from x12engine.spark import _local_path
+
+    p = tmp_path / "with space.x12"
+    p.write_bytes((FIXTURES / "278-request.x12").read_bytes())
+    assert _local_path(p.as_uri()) == str(p)
+    assert _local_path("file:" + str(p).replace(" ", "%20")) == str(p)
+    assert _local_path(str(p)) == str(p)
+
+
+def test_write_rows_reports_bad_rows_and_writes_the_rest(tmp_path):
+    good = next(convert_file((FIXTURES / "278-request.x12").read_bytes(), "a"))
+    bad = dict(good, model=json.dumps(dict(json.loads(good["model"]), no_such_field="ZZSECRET")))
+    rows = [good, bad, dict(good, model=None), good]
+    results = list(write_rows(rows, tmp_path, lambda k: "out.x12"))
+    ok = [r for r in results if r["error"] is None]
+    failed = {r["source_row"]: r["error"] for r in results if r["error"] is not None}
+    assert len(ok) == 1 and ok[0]["sets"] == 2
+    assert sorted(failed) == [1, 2] and "no_such_field" in failed[1] and "ZZSECRET" not in failed[1]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.x12"]

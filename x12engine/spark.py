@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from urllib.parse import unquote, urlparse
 
 from .assemble import EnvelopeSettings
 from .convert import MODEL_FORMAT, detect_map, iter_models, to_x12
@@ -96,11 +97,9 @@ def _dumps(value: Any) -> str | None:
 
 
 def _local_path(path: str) -> str:
-    """``file:/x`` / ``file:///x`` → ``/x``; executors open path-only inputs themselves."""
-    if path.startswith("file://"):
-        return path[len("file://"):]
+    """``file:/x`` / ``file:///x`` (percent-encoded, as Spark lists files) → ``/x``; plain paths as given."""
     if path.startswith("file:"):
-        return path[len("file:"):]
+        return unquote(urlparse(path).path)
     return path
 
 
