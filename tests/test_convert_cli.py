@@ -1,0 +1,395 @@
+"""`x12 convert`: batches of files, one bad file among good ones, atomic outputs, re-runs, round trips."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import x12engine
+from x12engine import Tokenizer, batch
+from x12engine.atomicio import TEMP_SUFFIX, atomic_open, write_atomic
+from x12engine.cli import main
+
+from conftest import FIXTURES, ROOT
+
+FORK = multiprocessing.get_start_method() == "fork"
+MODEL_FIXTURES = sorted(p for p in FIXTURES.glob("*.x12")
+                        if all(t["map"] for t in x12engine.to_models(p)["transactions"]))
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, ["convert", *args], catch_exceptions=False)
+
+
+def copy_fixtures(dest: Path, names=None) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for p in sorted(FIXTURES.glob("*.x12")):
+        if names is None or p.name in names:
+            shutil.copy(p, dest / p.name)
+            out.append(dest / p.name)
+    return out
+
+
+def temps(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+
+
+def x12_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="surrogateescape")
+
+
+# ----------------------------------------------------------------------------
+# a directory with a bad file in the middle
+# ----------------------------------------------------------------------------
+def test_corrupt_file_in_the_middle_is_reported_and_the_rest_convert(tmp_path):
+    src = tmp_path / "drop"
+    good = copy_fixtures(src)
+    (src / "nested").mkdir()
+    shutil.copy(FIXTURES / "835-payment.x12", src / "nested" / "835-payment.x12")
+    # sorts between the fixtures: a garbage file and an interchange cut off after its ST
+    (src / "276-zz-garbage.x12").write_bytes(b"\x00\x01\x02 this is not an interchange")
+    cut = x12_text(FIXTURES / "837p-claims.x12")
+    (src / "278-zz-truncated.x12").write_text(cut[:106] + "GS*HC*A*B*20240101*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20240101*1200*CH~")
+    report = tmp_path / "report.json"
+    res = invoke(str(src), "--to", "json", "--out", str(tmp_path / "out"), "--jobs", "2", "--report", str(report), "--quiet")
+    assert res.exit_code == 1
+    data = json.loads(report.read_text())
+    assert data["format"] == batch.REPORT_FORMAT
+    assert (data["files"], data["failed"], data["converted"]) == (len(good) + 3, 2, len(good) + 1)
+    failed = {Path(r["source"]).name: r for r in data["results"] if r["status"] == "failed"}
+    assert set(failed) == {"276-zz-garbage.x12", "278-zz-truncated.x12"}
+    garbage = failed["276-zz-garbage.x12"]["error"]
+    assert garbage["type"] == "X12SyntaxError" and "no ISA" in garbage["message"]
+    assert garbage["location"]["source"].endswith("276-zz-garbage.x12") and garbage["location"]["line"] == 1
+    truncated = failed["278-zz-truncated.x12"]["error"]
+    assert truncated["type"] == "X12SyntaxError" and "truncated" in truncated["message"]
+    assert truncated["location"]["segment_index"] == 4 and "segment 4" in truncated["where"]
+    for r in failed.values():  # the summary on stderr names each failed file
+        assert r["source"] in res.stderr and not Path(r["output"]).exists()
+    # the others: complete outputs, equal to what the library gives for that file
+    for p in good + [src / "nested" / "835-payment.x12"]:
+        out = tmp_path / "out" / p.relative_to(src).parent / (p.name + ".json")
+        assert json.loads(out.read_text()) == x12engine.to_models(p, name=str(p)), p.name
+    assert not temps(tmp_path / "out")
+    assert "Traceback" not in res.output
+
+
+def test_summary_counts_on_stderr_and_nothing_on_stdout(tmp_path):
+    copy_fixtures(tmp_path / "s", {"270-inquiry.x12", "278-request.x12"})
+    res = invoke(str(tmp_path / "s"), "--to", "jsonl", "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0
+    assert res.stdout == ""
+    assert "2 converted, 0 up to date, 0 failed of 2 file(s)" in res.stderr
+
+
+# ----------------------------------------------------------------------------
+# atomic outputs
+# ----------------------------------------------------------------------------
+def _many_sets(path: Path, copies: int) -> int:
+    """One file of many interchanges (copies of two fixtures); returns its transaction-set count."""
+    parts = [x12_text(FIXTURES / "278-request.x12"), x12_text(FIXTURES / "270-inquiry.x12")]
+    per = [len(x12engine.to_models(FIXTURES / n)["transactions"]) for n in ("278-request.x12", "270-inquiry.x12")]
+    path.write_text("".join(parts) * copies, encoding="utf-8")
+    return sum(per) * copies
+
+
+def test_killing_a_run_midway_leaves_no_partial_output(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = {f"big{i}.x12": _many_sets(src / f"big{i}.x12", 1500) for i in range(2)}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", "jsonl", "--out", str(out), "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until a worker is halfway through writing
+            if any(p.stat().st_size > 50_000 for p in temps(out)) if out.is_dir() else False:
+                break
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended before it could be interrupted: {proc.stderr.read()!r}")
+            time.sleep(0.01)
+        else:
+            pytest.fail("no output was being written")
+        os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers, with no chance to clean up
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert temps(out), "the kill came after the writes ended; the test proved nothing"
+    for name, n in expected.items():
+        final = out / f"{name}.jsonl"
+        if final.exists():  # an output that exists is complete
+            assert len(final.read_text().splitlines()) == n
+    assert any(not (out / f"{name}.jsonl").exists() for name in expected)
+    # the next run finishes the job and sweeps what the killed writers left
+    res = invoke(str(src), "--to", "jsonl", "--out", str(out), "--quiet")
+    assert res.exit_code == 0, res.output
+    assert not temps(out)
+    for name, n in expected.items():
+        lines = (out / f"{name}.jsonl").read_text().splitlines()
+        assert len(lines) == n and all(json.loads(ln)["transaction"] for ln in lines)
+
+
+@pytest.mark.skipif(not FORK, reason="the killing profile reaches the workers through fork")
+def test_a_worker_killed_by_the_os_fails_only_its_file(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    copy_fixtures(src, {"278-request.x12", "278-response-certified.x12", "278-response-pended.x12"})
+
+    def deadly(name: str, entry: dict) -> dict:
+        if entry["map"] == "278-request":  # as if the OOM killer struck while converting this file
+            os.kill(os.getpid(), signal.SIGKILL)
+        return {"map": entry["map"]}
+
+    monkeypatch.setattr(x12engine, "apply_profile", deadly, raising=False)
+    monkeypatch.setattr(x12engine, "profile_names", lambda: ["flat"], raising=False)
+    report = tmp_path / "r.json"
+    res = invoke(str(src), "--to", "jsonl", "--out", str(tmp_path / "out"), "--profile", "flat", "--jobs", "1",
+                 "--report", str(report), "--quiet")
+    assert res.exit_code == 1
+    rows = {Path(r["source"]).name: r for r in json.loads(report.read_text())["results"]}
+    assert rows["278-request.x12"]["status"] == "failed"
+    assert rows["278-request.x12"]["error"]["type"] == "WorkerDied"
+    assert "SIGKILL" in rows["278-request.x12"]["error"]["message"]
+    assert not (tmp_path / "out" / "278-request.x12.jsonl").exists()
+    for name in ("278-response-certified.x12", "278-response-pended.x12"):
+        assert rows[name]["status"] == "converted"
+        assert [json.loads(ln) for ln in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()] == [
+            {"map": "278-response"}]
+
+
+def test_atomic_open_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "o.json"
+    write_atomic(target, b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target, "w") as fh:
+            fh.write("half of the new")
+            raise RuntimeError("stop")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["o.json"]
+
+
+# ----------------------------------------------------------------------------
+# re-runs
+# ----------------------------------------------------------------------------
+def test_rerun_skips_up_to_date_outputs_and_force_redoes_them(tmp_path):
+    src = tmp_path / "src"
+    files = copy_fixtures(src, {"270-inquiry.x12", "278-request.x12", "835-payment.x12"})
+    out = tmp_path / "out"
+    args = [str(src), "--to", "json", "--out", str(out), "--quiet", "--report", str(tmp_path / "r.json")]
+    assert invoke(*args).exit_code == 0
+    stamp = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    time.sleep(0.02)
+
+    assert invoke(*args).exit_code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert (rep["skipped"], rep["converted"]) == (3, 0)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamp
+
+    later = time.time() + 5  # a newer source is converted again, the others stay
+    os.utime(files[0], (later, later))
+    assert invoke(*args).exit_code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert (rep["skipped"], rep["converted"]) == (2, 1)
+    assert [Path(r["source"]).name for r in rep["results"] if r["status"] == "converted"] == [files[0].name]
+
+    assert invoke(*args, "--force").exit_code == 0
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert (rep["skipped"], rep["converted"]) == (0, 3)
+    assert all(p.stat().st_mtime_ns > stamp[p.name] for p in out.iterdir())
+
+
+# ----------------------------------------------------------------------------
+# round trips through the CLI
+# ----------------------------------------------------------------------------
+@pytest.mark.skipif(not MODEL_FIXTURES, reason="no fixture is fully covered by maps")
+def test_json_to_x12_to_json_is_stable(tmp_path):
+    src = tmp_path / "src"
+    copy_fixtures(src, {p.name for p in MODEL_FIXTURES})
+    assert invoke(str(src), "--to", "json", "--out", str(tmp_path / "j1"), "-q").exit_code == 0
+    assert invoke(str(tmp_path / "j1"), "--to", "x12", "--out", str(tmp_path / "x1"), "-q").exit_code == 0
+    assert invoke(str(tmp_path / "x1"), "--to", "json", "--out", str(tmp_path / "j2"), "-q").exit_code == 0
+    assert invoke(str(tmp_path / "j2"), "--to", "x12", "--out", str(tmp_path / "x2"), "-q").exit_code == 0
+    for p in MODEL_FIXTURES:
+        first = json.loads((tmp_path / "j1" / f"{p.name}.json").read_text())
+        second = json.loads((tmp_path / "j2" / f"{p.name}.json").read_text())
+        assert [(t["map"], t["model"], t.get("unmapped")) for t in first["transactions"]] == \
+            [(t["map"], t["model"], t.get("unmapped")) for t in second["transactions"]], p.name
+        assert x12_text(tmp_path / "x1" / p.name) == x12_text(tmp_path / "x2" / p.name), p.name
+
+
+def test_tree_json_back_to_x12_gives_the_same_segments(tmp_path):
+    src = tmp_path / "src"
+    files = copy_fixtures(src)
+    assert invoke(str(src), "--to", "json", "--shape", "tree", "--out", str(tmp_path / "t"), "-q").exit_code == 0
+    res = invoke(str(tmp_path / "t"), "--to", "x12", "--out", str(tmp_path / "x"), "-q")
+    assert res.exit_code == 0, res.output
+    for p in files:
+        assert [t[0] for t in Tokenizer(tmp_path / "x" / p.name)] == [t[0] for t in Tokenizer(p)], p.name
+
+
+def test_jsonl_has_one_line_per_transaction_set(tmp_path):
+    src = tmp_path / "src"
+    files = copy_fixtures(src)
+    n_many = _many_sets(src / "many.x12", 7)
+    report = tmp_path / "r.json"
+    assert invoke(str(src), "--to", "jsonl", "--out", str(tmp_path / "o"), "-q", "--report", str(report)).exit_code == 0
+    rows = {Path(r["source"]).name: r for r in json.loads(report.read_text())["results"]}
+    for p in files + [src / "many.x12"]:
+        lines = (tmp_path / "o" / f"{p.name}.jsonl").read_text().splitlines()
+        doc = x12engine.to_models(p, name=str(p))
+        assert [json.loads(ln) for ln in lines] == doc["transactions"], p.name
+        assert rows[p.name]["transactions"] == rows[p.name]["records"] == len(lines)
+        assert rows[p.name]["segments"] == sum(1 for _ in Tokenizer(p))
+    assert len((tmp_path / "o" / "many.x12.jsonl").read_text().splitlines()) == n_many
+
+
+# ----------------------------------------------------------------------------
+# selection and usage errors
+# ----------------------------------------------------------------------------
+def test_include_exclude_and_the_mirrored_tree(tmp_path):
+    src = tmp_path / "src"
+    copy_fixtures(src / "a", {"270-inquiry.x12", "278-request.x12"})
+    copy_fixtures(src / "b" / "c", {"835-payment.x12"})
+    (src / "notes.json").write_text("{}")
+    (src / ".hidden.x12").write_text("garbage")
+    res = invoke(str(src), "--to", "jsonl", "--out", str(tmp_path / "o"), "--include", "*.x12", "--exclude", "a/270*", "-q")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.relative_to(tmp_path / "o").as_posix() for p in (tmp_path / "o").rglob("*.jsonl")) == [
+        "a/278-request.x12.jsonl", "b/c/835-payment.x12.jsonl"]
+
+
+def test_output_inside_the_source_is_not_read_back(tmp_path):
+    copy_fixtures(tmp_path, {"278-request.x12"})
+    assert invoke(str(tmp_path), "--to", "json", "--out", str(tmp_path / "out"), "-q").exit_code == 0
+    assert invoke(str(tmp_path), "--to", "json", "--out", str(tmp_path / "out"), "-q", "--force",
+                  "--include", "*").exit_code == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["278-request.x12.json"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--to", "jsonl", "--profile", "no-such-profile"], "unknown profile 'no-such-profile'"),
+    (["--to", "jsonl", "--shape", "tree"], "--shape tree"),
+    (["--to", "x12", "--profile", "p"], "does not apply to --to x12"),
+])
+def test_usage_errors_exit_2_with_one_line(tmp_path, extra, message):
+    copy_fixtures(tmp_path / "s", {"278-request.x12"})
+    res = invoke(str(tmp_path / "s"), "--out", str(tmp_path / "o"), *extra)
+    assert res.exit_code == 2 and message in res.stderr and "Traceback" not in res.output
+    assert len(res.stderr.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_two_sources_that_would_write_the_same_output_are_a_usage_error(tmp_path):
+    copy_fixtures(tmp_path / "x", {"278-request.x12"})
+    copy_fixtures(tmp_path / "y", {"278-request.x12"})
+    res = invoke(str(tmp_path / "x"), str(tmp_path / "y"), "--to", "json", "--out", str(tmp_path / "o"))
+    assert res.exit_code == 2 and "would both be written" in res.stderr
+
+
+def test_help_text_for_every_command():
+    runner = CliRunner()
+    top = runner.invoke(main, ["--help"])
+    assert top.exit_code == 0
+    assert {"parse", "build", "schema", "grammars", "convert"} <= set(main.commands)
+    for name, cmd in main.commands.items():
+        assert name in top.output
+        res = runner.invoke(main, [name, "--help"])
+        assert res.exit_code == 0 and res.output.startswith("Usage:"), name
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and param.param_type_name == "option":
+                    assert opt in res.output, (name, opt)
+    text = runner.invoke(main, ["convert", "--help"]).output
+    for word in ("--to", "--jobs", "--shape", "--profile", "--include", "--exclude", "--force", "--quiet", "--report",
+                 "Exit status"):
+        assert word in text
+
+
+# ----------------------------------------------------------------------------
+# profiles and bugs, in process
+# ----------------------------------------------------------------------------
+def _task(src: Path, out: Path, to: str = "jsonl", profile: str | None = None) -> batch.Task:
+    return batch.Task(0, str(src), str(out), src.stat().st_size, to, "model", profile)
+
+
+def test_a_profile_found_at_run_time_shapes_the_records(tmp_path, monkeypatch):
+    monkeypatch.setattr(x12engine, "profile_names", lambda: ["flat"], raising=False)
+    monkeypatch.setattr(x12engine, "apply_profile",
+                        lambda name, entry: [{"profile": name, "set": entry["transaction"], "i": i} for i in range(2)],
+                        raising=False)
+    with pytest.raises(batch.PlanError, match="profiles: flat"):
+        batch.resolve_profile("other")
+    src = FIXTURES / "270-inquiry.x12"
+    res = batch.convert_one(_task(src, tmp_path / "o.jsonl", profile="flat"))
+    assert res.status == "converted" and res.transactions == 2 and res.records == 4
+    assert [json.loads(ln) for ln in (tmp_path / "o.jsonl").read_text().splitlines()] == [
+        {"profile": "flat", "set": "270", "i": i} for _ in range(2) for i in range(2)]
+    res = batch.convert_one(_task(src, tmp_path / "o.json", to="json", profile="flat"))
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert doc["format"] == batch.PROFILE_FORMAT and doc["profile"] == "flat" and len(doc["records"]) == 4
+
+
+def test_an_internal_error_is_reported_without_its_message(tmp_path, monkeypatch):
+    def broken(name: str, entry: dict):
+        raise KeyError("DOE JANE 1970-01-25")  # a bug whose message would leak data
+
+    monkeypatch.setattr(x12engine, "apply_profile", broken, raising=False)
+    monkeypatch.delattr(x12engine, "profile_names", raising=False)
+    res = batch.convert_one(_task(FIXTURES / "278-request.x12", tmp_path / "o.jsonl", profile="any"))
+    assert res.status == "failed" and res.error["type"] == "KeyError"
+    assert "internal error at" in res.error["message"] and "DOE" not in json.dumps(res.to_dict())
+    assert not (tmp_path / "o.jsonl").exists() and not temps(tmp_path)
+
+
+# ----------------------------------------------------------------------------
+# never crash: mangled input gives an output or a located error, never an exception
+# ----------------------------------------------------------------------------
+SAMPLE = (FIXTURES / "278-request.x12").read_bytes() + (FIXTURES / "270-inquiry.x12").read_bytes()
+
+
+@st.composite
+def mangled(draw) -> bytes:
+    data = bytearray(SAMPLE)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["cut", "insert", "delete", "replace"]))
+        if kind == "cut":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8) | st.sampled_from([b"~", b"*", b"~ZZ*1~", b"~SE*1*1~", b"\r\n"]))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 40))]
+        elif data:
+            data[min(at, len(data) - 1)] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=mangled(), to=st.sampled_from(["json", "jsonl"]))
+def test_convert_one_never_raises_on_mangled_input(tmp_path, data, to):
+    src = tmp_path / "in.x12"
+    src.write_bytes(data)
+    out = tmp_path / f"in.x12.{to}"
+    out.unlink(missing_ok=True)
+    res = batch.convert_one(_task(src, out, to=to))
+    assert res.status in ("converted", "failed")
+    if res.status == "failed":
+        assert res.error["type"] != "KeyError" and "internal error" not in res.error["message"], res.error
+        assert res.error["where"].startswith(str(src)) and not out.exists()
+    else:
+        text = out.read_text()
+        n = len(text.splitlines()) if to == "jsonl" else len(json.loads(text)["transactions"])
+        assert n == res.transactions
+    assert not temps(tmp_path)
