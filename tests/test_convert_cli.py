@@ -142,6 +142,37 @@ def test_killing_a_run_midway_leaves_no_partial_output(tmp_path):
         assert len(lines) == n and all(json.loads(ln)["transaction"] for ln in lines)
 
 
+def test_ctrl_c_stops_cleanly_with_a_report(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = {f"big{i}.x12": _many_sets(src / f"big{i}.x12", 1500) for i in range(3)}
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", "jsonl", "--out", str(out),
+           "--jobs", "2", "--quiet", "--report", str(report)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(p.stat().st_size > 50_000 for p in temps(out))):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the run ended before it could be interrupted: {proc.stderr.read()!r}")
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)  # the parent only: it stops its workers itself
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not temps(out)  # the stopped workers removed their temp files
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and data["interrupted_files"] >= 1
+    for r in data["results"]:
+        final = Path(r["output"])
+        assert final.exists() == (r["status"] == "converted"), r
+        if final.exists():
+            assert len(final.read_text().splitlines()) == expected[Path(r["source"]).name]
+
+
 @pytest.mark.skipif(not FORK, reason="the killing profile reaches the workers through fork")
 def test_a_worker_killed_by_the_os_fails_only_its_file(tmp_path, monkeypatch):
     src = tmp_path / "src"

@@ -54,7 +54,7 @@ class Result:
     index: int
     source: str
     output: str
-    status: str  # converted | skipped | failed
+    status: str  # converted | skipped | failed | interrupted (the run stopped before this file)
     bytes: int = 0
     segments: int = 0
     transactions: int = 0
@@ -352,13 +352,18 @@ def _x12_to_jsonl(task: Task, res: Result, progress: Progress | None) -> None:
 
 
 def _json_to_x12(task: Task, res: Result) -> None:
-    from .convert import to_x12
+    from .convert import MODEL_FORMAT, to_x12
+    from .errors import BuildError, Location
     from .tree import TREE_FORMAT, document_from_json
     from .writer import write_document
 
     with open(task.source, encoding="utf-8") as fh:
         data = json.load(fh)
-    if isinstance(data, dict) and data.get("format") == TREE_FORMAT:
+    kind = data.get("format") if isinstance(data, dict) else None
+    if kind is not None and kind not in (TREE_FORMAT, MODEL_FORMAT):
+        raise BuildError(f"a {kind!r} document cannot be turned into X12: give model or tree JSON",
+                         Location(source=task.source))
+    if kind == TREE_FORMAT:
         doc = document_from_json(data)
         text = write_document(doc)
         res.transactions = sum(1 for _ in doc.transactions())
@@ -572,6 +577,7 @@ def report(results: Sequence[Result], *, to: str, jobs: int, seconds: float, sha
         "converted": counts.get("converted", 0),
         "skipped": counts.get("skipped", 0),
         "failed": counts.get("failed", 0),
+        "interrupted_files": counts.get("interrupted", 0),
         "segments": sum(r.segments for r in results),
         "transactions": sum(r.transactions for r in results),
         "results": [r.to_dict() for r in sorted(results, key=lambda r: r.index)],

@@ -276,12 +276,19 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
         from .progress import ProgressLine
 
         bar = ProgressLine(stream, len(plan.tasks), plan.total_bytes)
+    done: dict[int, batch.Result] = {}
+
+    def on_event(kind: str, payload) -> None:
+        if kind == "done":
+            done[payload.index] = payload
+        if bar is not None:
+            bar.event(kind, payload)
+
     t0 = time.perf_counter()
     interrupted = False
-    results: list = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        results = batch.run(plan.tasks, jobs, bar.event if bar else None)
+        batch.run(plan.tasks, jobs, on_event)
     except KeyboardInterrupt:
         interrupted = True
     except OSError as exc:
@@ -290,6 +297,8 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t0
+    results = [done.get(t.index) or batch.Result(t.index, t.source, t.output, "interrupted", bytes=t.size)
+               for t in plan.tasks]
     everything = sorted([*results, *plan.skipped], key=lambda r: r.index)
     summary = batch.report(everything, to=to, jobs=jobs, seconds=seconds, shape=shape, profile=profile,
                            interrupted=interrupted)
@@ -302,6 +311,7 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
         rate = summary["segments"] / seconds if seconds > 0 else 0.0
         click.echo(
             f"x12 convert: {summary['converted']} converted, {summary['skipped']} up to date, {summary['failed']} failed"
+            + (f", {summary['interrupted_files']} not converted" if interrupted else "") +
             f" of {summary['files']} file(s); {summary['segments']:,} segments in {seconds:.1f} s ({rate:,.0f} seg/s)",
             err=True,
         )

@@ -1,0 +1,118 @@
+"""`x12 convert --jobs 2` against `--jobs 1` on a directory of 200 files, measured in the same run.
+
+The files are grown from fixtures/ (837P, 837I, 837D and 835 by bench/synth.py;
+278 requests and 270 inquiries as many interchanges per file) into a temp
+directory. Each round runs the real command line in a fresh process, jobs 1 and
+jobs 2 interleaved, with --force so every file is converted; the ratio of the
+best wall-clock times is the speed-up (the median is printed as well).
+
+The CPU time of each run (the command and its workers) and the load average
+are printed too: on a machine whose CPUs other processes are using, wall-clock
+speed-up falls while the CPU time per run shows whether the extra worker
+itself cost anything.
+
+    python bench/bench_convert.py [--files 200] [--segments 5000] [--rounds 3] [--to jsonl]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from synth import grow  # noqa: E402
+
+from x12engine import Tokenizer  # noqa: E402
+
+GROWN = ("837p-claims.x12", "837i-inpatient.x12", "837d-basic.x12", "835-payment.x12")
+REPEATED = ("278-request.x12", "270-inquiry.x12")
+
+
+def make_files(dest: Path, files: int, segments: int) -> tuple[int, int]:
+    """Write ``files`` X12 files of about ``segments`` segments each; returns (segments, bytes) in all."""
+    fixtures = ROOT / "fixtures"
+    templates: list[str] = []
+    for name in GROWN:
+        templates.append(grow(fixtures / name, segments))
+    for name in REPEATED:
+        one = (fixtures / name).read_text(encoding="utf-8")
+        n = sum(1 for _ in Tokenizer(fixtures / name))
+        templates.append(one * max(1, segments // n))
+    total_segments = total_bytes = 0
+    counts = [sum(1 for _ in Tokenizer(t.encode())) for t in templates]
+    for i in range(files):
+        k = i % len(templates)
+        sub = dest / f"drop{i % 4}"
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / f"f{i:03d}-{GROWN[k] if k < len(GROWN) else REPEATED[k - len(GROWN)]}"
+        path.write_text(templates[k], encoding="utf-8")
+        total_segments += counts[k]
+        total_bytes += path.stat().st_size
+    return total_segments, total_bytes
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for descendants: the command and its workers
+    return r.ru_utime + r.ru_stime
+
+
+def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of one `x12 convert` run."""
+    cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", to, "--out", str(out),
+           "--jobs", str(jobs), "--force", "--quiet"]
+    cpu0 = _children_cpu()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
+    if proc.returncode != 0:
+        raise SystemExit(f"convert failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
+    return elapsed, cpu
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--segments", type=int, default=5000, help="segments per file (about)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--to", choices=["json", "jsonl"], default="jsonl")
+    args = ap.parse_args()
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"machine: {platform.machine()}, {cpus} CPUs, Python {platform.python_version()}, {platform.platform()}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-convert-"))
+    try:
+        src = tmp / "src"
+        segs, size = make_files(src, args.files, args.segments)
+        print(f"input: {args.files} files, {segs:,} segments, {size / 1e6:.1f} MB; --to {args.to}, {args.rounds} rounds")
+        times: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(args.rounds):
+            for jobs in (1, 2):
+                t, cpu = run_once(src, tmp / f"out{jobs}", jobs, args.to)
+                times[jobs].append(t)
+                load = os.getloadavg()[0]
+                print(f"  round {r + 1}: --jobs {jobs}  {t:6.2f} s  {segs / t:>9,.0f} seg/s  cpu {cpu:6.2f} s"
+                      f"  load {load:.2f}", flush=True)
+        best = {j: min(v) for j, v in times.items()}
+        med = {j: statistics.median(v) for j, v in times.items()}
+        print(f"--jobs 1: best {best[1]:.2f} s, median {med[1]:.2f} s")
+        print(f"--jobs 2: best {best[2]:.2f} s, median {med[2]:.2f} s")
+        print(f"speed-up --jobs 2 / --jobs 1: {best[1] / best[2]:.2f}x best, {med[1] / med[2]:.2f}x median (target >= 1.7x)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
