@@ -424,3 +424,33 @@ def test_convert_one_never_raises_on_mangled_input(tmp_path, data, to):
         n = len(text.splitlines()) if to == "jsonl" else len(json.loads(text)["transactions"])
         assert n == res.transactions
     assert not temps(tmp_path)
+
+
+# ----------------------------------------------------------------------------
+# the progress display
+# ----------------------------------------------------------------------------
+def test_progress_line_shows_files_segments_rate_and_eta():
+    import io
+
+    from x12engine.progress import ProgressLine
+
+    buf = io.StringIO()
+    bar = ProgressLine(buf, files=2, total_bytes=1000, interval=0)
+    bar.start -= 10  # ten seconds in
+    bar.event("progress", (1, 5_000, 250))  # a worker halfway through the first file
+    line = bar.line()
+    assert line.startswith("0/2 files") and "5,000 segments" in line and "500 seg/s" in line
+    assert "25%" in line and "ETA 0:00:30" in line  # 250 of 1000 bytes in 10 s
+    bar.event("done", batch.Result(1, "a", "a.json", "failed", bytes=500, segments=6_000))
+    line = bar.line()
+    assert line.startswith("1/2 files  1 failed") and "6,000 segments" in line and "50%" in line
+    bar.close()
+    assert buf.getvalue().count("\r") >= 2 and buf.getvalue().endswith("\n")
+
+
+def test_no_progress_display_when_stderr_is_not_a_terminal(tmp_path):
+    copy_fixtures(tmp_path / "s", {"278-request.x12", "835-payment.x12"})
+    res = invoke(str(tmp_path / "s"), "--to", "json", "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0 and "\r" not in res.stderr and "files " not in res.stderr
+    quiet = invoke(str(tmp_path / "s"), "--to", "json", "--out", str(tmp_path / "o"), "--force", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
