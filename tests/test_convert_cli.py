@@ -454,3 +454,15 @@ def test_no_progress_display_when_stderr_is_not_a_terminal(tmp_path):
     assert res.exit_code == 0 and "\r" not in res.stderr and "files " not in res.stderr
     quiet = invoke(str(tmp_path / "s"), "--to", "json", "--out", str(tmp_path / "o"), "--force", "--quiet")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_a_file_that_cannot_be_read_is_a_failure_in_the_report(tmp_path):
+    src = tmp_path / "src"
+    copy_fixtures(src, {"278-request.x12"})
+    (src / "gone.x12").symlink_to(tmp_path / "nowhere.x12")  # listed, but there is nothing to read
+    report = tmp_path / "r.json"
+    res = invoke(str(src), "--to", "json", "--out", str(tmp_path / "o"), "-q", "--report", str(report))
+    assert res.exit_code == 1 and "gone.x12" in res.stderr
+    rows = {Path(r["source"]).name: r for r in json.loads(report.read_text())["results"]}
+    assert rows["gone.x12"]["status"] == "failed" and rows["gone.x12"]["error"]["type"] == "FileNotFoundError"
+    assert rows["278-request.x12"]["status"] == "converted"

@@ -86,7 +86,7 @@ class Result:
 @dataclass(slots=True)
 class Plan:
     tasks: list[Task]
-    skipped: list[Result]
+    settled: list[Result]  # known before running: up to date (skipped) or unreadable (failed)
 
     @property
     def total_bytes(self) -> int:
@@ -112,8 +112,8 @@ def output_name(name: str, to: str) -> str:
     return stem + ".x12"
 
 
-def _walk(root: Path, skip: Path | None) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path, skip: Path | None, errors: list[OSError]) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (skip is None or (here / d).resolve() != skip))
         for f in sorted(filenames):
@@ -122,14 +122,16 @@ def _walk(root: Path, skip: Path | None) -> Iterator[Path]:
 
 
 def find_sources(sources: Sequence[Path], to: str, include: Sequence[str] = (), exclude: Sequence[str] = (),
-                 out_dir: Path | None = None) -> list[tuple[Path, Path]]:
+                 out_dir: Path | None = None, errors: list[OSError] | None = None) -> list[tuple[Path, Path]]:
     """(source file, its path relative to --out) for every file to convert.
 
     A directory contributes the files under it that match ``include`` (default:
     every file for X12 input but ``*.json``/``*.jsonl``; ``*.json`` for JSON → X12)
     and no ``exclude`` pattern; hidden files and the output directory are
-    skipped. A file named on the command line is always taken.
+    skipped. A file named on the command line is always taken. Directories that
+    cannot be listed go to ``errors`` (never silently left out).
     """
+    errors = [] if errors is None else errors
     if to == "x12":
         inc = list(include) or ["*.json"]
         exc = list(exclude)
@@ -141,7 +143,7 @@ def find_sources(sources: Sequence[Path], to: str, include: Sequence[str] = (), 
     for src in sources:
         src = Path(src)
         if src.is_dir():
-            for f in _walk(src, skip):
+            for f in _walk(src, skip, errors):
                 rel = f.relative_to(src)
                 r = rel.as_posix()
                 if _matches(r, inc) and not _matches(r, exc):
@@ -169,9 +171,10 @@ def plan(sources: Sequence[Path], out_dir: Path, to: str, *, shape: str = "model
             raise PlanError("--profile applies to the model shape, not --shape tree")
         resolve_profile(profile)
     tasks: list[Task] = []
-    skipped: list[Result] = []
+    settled: list[Result] = []
     seen: dict[Path, Path] = {}
-    for src, rel in find_sources(sources, to, include, exclude, out_dir):
+    errors: list[OSError] = []
+    for src, rel in find_sources(sources, to, include, exclude, out_dir, errors):
         out = out_dir / rel.parent / output_name(rel.name, to)
         key = out.resolve()
         if key in seen:
@@ -179,13 +182,24 @@ def plan(sources: Sequence[Path], out_dir: Path, to: str, *, shape: str = "model
         if key == src.resolve():
             raise PlanError(f"{src}: the output would overwrite its own source")
         seen[key] = src
-        st = src.stat()
-        index = len(tasks) + len(skipped)
+        index = len(tasks) + len(settled)
+        try:
+            st = src.stat()
+        except OSError as exc:  # gone or unreadable since it was listed (a live drop folder)
+            settled.append(_unreadable(index, str(src), str(out), exc))
+            continue
         if not force and _up_to_date(out, st.st_mtime_ns):
-            skipped.append(Result(index, str(src), str(out), "skipped", bytes=st.st_size))
+            settled.append(Result(index, str(src), str(out), "skipped", bytes=st.st_size))
             continue
         tasks.append(Task(index, str(src), str(out), st.st_size, to, shape, profile))
-    return Plan(tasks, skipped)
+    for exc in errors:
+        settled.append(_unreadable(len(tasks) + len(settled), str(exc.filename), "", exc))
+    return Plan(tasks, settled)
+
+
+def _unreadable(index: int, source: str, output: str, exc: OSError) -> Result:
+    return Result(index, source, output, "failed",
+                  error={"type": type(exc).__name__, "message": exc.strerror or str(exc), "where": source})
 
 
 def _up_to_date(out: Path, source_mtime_ns: int) -> bool:

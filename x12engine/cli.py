@@ -299,7 +299,7 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
     seconds = time.perf_counter() - t0
     results = [done.get(t.index) or batch.Result(t.index, t.source, t.output, "interrupted", bytes=t.size)
                for t in plan.tasks]
-    everything = sorted([*results, *plan.skipped], key=lambda r: r.index)
+    everything = sorted([*results, *plan.settled], key=lambda r: r.index)
     summary = batch.report(everything, to=to, jobs=jobs, seconds=seconds, shape=shape, profile=profile,
                            interrupted=interrupted)
     if report_path is not None:
