@@ -261,7 +261,7 @@ class _Stream:
         self.reader = Reader(path, name=path)
         self.progress = progress
         self.transactions = 0
-        self.map_findings: list[dict] = []
+        self.map_findings: Counter = Counter()  # (severity, code) of the maps' findings: counts, not a list, in bounded memory
 
     def entries(self) -> Iterator[dict]:
         from .convert import transaction_model
@@ -271,7 +271,8 @@ class _Stream:
         for ctx in self.reader.transactions(keep=False):
             entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
             self.transactions += 1
-            self.map_findings.extend(entry["findings"][len(ctx.transaction.findings):])
+            for f in entry["findings"][len(ctx.transaction.findings):]:
+                self.map_findings[f.get("severity", "?"), f.get("code", "?")] += 1
             yield entry
             if self.progress is not None and time.monotonic() - last >= PROGRESS_EVERY:
                 last = time.monotonic()
@@ -305,12 +306,15 @@ def _profiled(entries: Iterable[dict], profile: ProfileFn | None) -> Iterator[di
             yield from profile(entry)
 
 
-def _count(res: Result, findings: Iterable[dict]) -> None:
-    sev: Counter = Counter(res.findings)
-    codes: Counter = Counter(res.finding_codes)
-    for f in findings:
-        sev[f.get("severity", "?")] += 1
-        codes[f.get("code", "?")] += 1
+def _count(res: Result, findings: Iterable[dict], more: Counter | None = None) -> None:
+    """Findings by severity and by code; ``more`` adds (severity, code) counts."""
+    pairs = Counter((f.get("severity", "?"), f.get("code", "?")) for f in findings)
+    pairs.update(more or {})
+    sev: Counter = Counter()
+    codes: Counter = Counter()
+    for (severity, code), n in pairs.items():
+        sev[severity] += n
+        codes[code] += n
     res.findings = dict(sev)
     res.finding_codes = dict(codes)
 
@@ -347,7 +351,7 @@ def _x12_to_json(task: Task, res: Result, progress: Progress | None) -> None:
             data = {"format": PROFILE_FORMAT, "profile": task.profile, "source": task.source, "records": records,
                     "findings": file_findings}
         res.segments, res.transactions = stream.segments, stream.transactions
-        _count(res, file_findings + stream.map_findings)
+        _count(res, file_findings, stream.map_findings)
         res.file_findings = _file_level(file_findings)
     with atomic_open(out, "w", errors="surrogateescape") as fh:
         json.dump(data, fh, indent=1, ensure_ascii=True)
@@ -362,7 +366,7 @@ def _x12_to_jsonl(task: Task, res: Result, progress: Progress | None) -> None:
         res.records = write_jsonl(_profiled(stream.entries(), profile), fh)
     file_findings = stream.file_findings()
     res.segments, res.transactions = stream.segments, stream.transactions
-    _count(res, file_findings + stream.map_findings)
+    _count(res, file_findings, stream.map_findings)
     res.file_findings = _file_level(file_findings)
 
 

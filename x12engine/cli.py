@@ -302,19 +302,21 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
     everything = sorted([*results, *plan.settled], key=lambda r: r.index)
     summary = batch.report(everything, to=to, jobs=jobs, seconds=seconds, shape=shape, profile=profile,
                            interrupted=interrupted)
-    if report_path is not None:
-        batch.write_report(report_path, summary)
     failed = [r for r in everything if r.status == "failed"]
     for r in failed:
         click.echo(f"x12: failed: {r.describe_error()}", err=True)
     if not quiet:
         rate = summary["segments"] / seconds if seconds > 0 else 0.0
-        click.echo(
-            f"x12 convert: {summary['converted']} converted, {summary['skipped']} up to date, {summary['failed']} failed"
-            + (f", {summary['interrupted_files']} not converted" if interrupted else "") +
-            f" of {summary['files']} file(s); {summary['segments']:,} segments in {seconds:.1f} s ({rate:,.0f} seg/s)",
-            err=True,
-        )
+        counts = f"{summary['converted']} converted, {summary['skipped']} up to date, {summary['failed']} failed"
+        if interrupted:
+            counts += f", {summary['interrupted_files']} not converted"
+        click.echo(f"x12 convert: {counts} of {summary['files']} file(s); "
+                   f"{summary['segments']:,} segments in {seconds:.1f} s ({rate:,.0f} seg/s)", err=True)
+    if report_path is not None:
+        try:
+            batch.write_report(report_path, summary)
+        except OSError as exc:
+            raise _Fail(f"the report could not be written: {type(exc).__name__}: {exc}") from None
     if interrupted:
         click.echo("x12: interrupted; files not yet converted have no output", err=True)
         sys.exit(130)
