@@ -6,16 +6,19 @@ directory. Each round runs the real command line in a fresh process, jobs 1 and
 jobs 2 interleaved, with --force so every file is converted; the ratio of the
 best wall-clock times is the speed-up (the median is printed as well).
 
-The CPU time of each run (the command and its workers) and the load average
-are printed too: on a machine whose CPUs other processes are using, wall-clock
-speed-up falls while the CPU time per run shows whether the extra worker
-itself cost anything.
+Also printed for each run: its CPU time (the command and its workers), the
+workers' utilisation (seconds spent converting files, from the run's --report,
+over jobs x wall-clock: below 1 means a worker sat idle or waited for the
+parent) and the 1-minute load average. When other processes use the CPUs the
+wall-clock speed-up falls; those figures show whether the batch itself was the
+cause.
 
-    python bench/bench_convert.py [--files 200] [--segments 5000] [--rounds 3] [--to jsonl]
+    python bench/bench_convert.py [--files 200] [--segments 10000] [--rounds 3] [--to jsonl]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -68,10 +71,11 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float]:
-    """(wall-clock seconds, CPU seconds) of one `x12 convert` run."""
+def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float, float]:
+    """(wall-clock seconds, CPU seconds, worker utilisation) of one `x12 convert` run."""
+    report = out.with_name(out.name + "-report.json")
     cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", to, "--out", str(out),
-           "--jobs", str(jobs), "--force", "--quiet"]
+           "--jobs", str(jobs), "--force", "--quiet", "--report", str(report)]
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -79,13 +83,14 @@ def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float]:
     cpu = _children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"convert failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
-    return elapsed, cpu
+    busy = sum(r["seconds"] for r in json.loads(report.read_text())["results"])
+    return elapsed, cpu, busy / (jobs * elapsed)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=200)
-    ap.add_argument("--segments", type=int, default=5000, help="segments per file (about)")
+    ap.add_argument("--segments", type=int, default=10000, help="segments per file (about)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--to", choices=["json", "jsonl"], default="jsonl")
     args = ap.parse_args()
@@ -100,11 +105,11 @@ def main() -> None:
         times: dict[int, list[float]] = {1: [], 2: []}
         for r in range(args.rounds):
             for jobs in (1, 2):
-                t, cpu = run_once(src, tmp / f"out{jobs}", jobs, args.to)
+                t, cpu, util = run_once(src, tmp / f"out{jobs}", jobs, args.to)
                 times[jobs].append(t)
                 load = os.getloadavg()[0]
                 print(f"  round {r + 1}: --jobs {jobs}  {t:6.2f} s  {segs / t:>9,.0f} seg/s  cpu {cpu:6.2f} s"
-                      f"  load {load:.2f}", flush=True)
+                      f"  workers busy {100 * util:3.0f}%  load {load:.2f}", flush=True)
         best = {j: min(v) for j, v in times.items()}
         med = {j: statistics.median(v) for j, v in times.items()}
         print(f"--jobs 1: best {best[1]:.2f} s, median {med[1]:.2f} s")
