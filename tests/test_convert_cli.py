@@ -142,7 +142,8 @@ def test_killing_a_run_midway_leaves_no_partial_output(tmp_path):
         assert len(lines) == n and all(json.loads(ln)["transaction"] for ln in lines)
 
 
-def test_ctrl_c_stops_cleanly_with_a_report(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_cleanly_with_a_report(tmp_path, stop):
     src = tmp_path / "src"
     src.mkdir()
     expected = {f"big{i}.x12": _many_sets(src / f"big{i}.x12", 1500) for i in range(3)}
@@ -156,7 +157,7 @@ def test_ctrl_c_stops_cleanly_with_a_report(tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the run ended before it could be interrupted: {proc.stderr.read()!r}")
             time.sleep(0.01)
-        proc.send_signal(signal.SIGINT)  # the parent only: it stops its workers itself
+        proc.send_signal(stop)  # the parent only: it stops its workers itself
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

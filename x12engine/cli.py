@@ -259,6 +259,7 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
 
     Exit status: 0 every file converted or up to date, 1 some file failed, 2 usage error.
     """
+    import signal
     import time
 
     from . import batch
@@ -284,8 +285,12 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
         if bar is not None:
             bar.event(kind, payload)
 
+    def on_sigterm(signum, frame) -> None:  # stopped by a service manager: end as on Ctrl-C, with a report
+        raise KeyboardInterrupt
+
     t0 = time.perf_counter()
     interrupted = False
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         batch.run(plan.tasks, jobs, on_event)
@@ -294,6 +299,7 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
     except OSError as exc:
         raise _Fail(f"{type(exc).__name__}: {exc}") from None
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - t0
