@@ -589,7 +589,17 @@ def default_jobs() -> int:
 # ----------------------------------------------------------------------------
 def report(results: Sequence[Result], *, to: str, jobs: int, seconds: float, shape: str = "model",
            profile: str | None = None, interrupted: bool = False) -> dict:
-    """The machine-readable summary of a run (no data values: only paths, counts, positions)."""
+    """The machine-readable summary of a run (no data values: only paths, counts, positions).
+
+    Per file (``results``, in plan order): ``source``, ``output``, ``status``
+    (converted | skipped | failed | interrupted), ``bytes``, ``segments``,
+    ``transactions``, ``records`` (JSON documents or lines, or interchanges
+    written), ``seconds``, ``findings`` (count by severity), ``finding_codes``
+    (count by code), ``file_findings`` (up to 100 findings outside any
+    transaction set: envelope and syntax warnings), and for a failure ``error``:
+    ``type``, ``message``, ``where`` (file, control numbers, segment, line, byte)
+    and ``location`` (the same as fields).
+    """
     counts = Counter(r.status for r in results)
     return {
         "format": REPORT_FORMAT,
