@@ -467,3 +467,35 @@ def test_a_file_that_cannot_be_read_is_a_failure_in_the_report(tmp_path):
     rows = {Path(r["source"]).name: r for r in json.loads(report.read_text())["results"]}
     assert rows["gone.x12"]["status"] == "failed" and rows["gone.x12"]["error"]["type"] == "FileNotFoundError"
     assert rows["278-request.x12"]["status"] == "converted"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=10,
+)
+MODEL_DOC = x12engine.to_models(FIXTURES / "278-request.x12")
+
+
+@st.composite
+def model_docs_with_one_field_replaced(draw) -> dict:
+    doc = json.loads(json.dumps(MODEL_DOC))
+    model = doc["transactions"][0]["model"]
+    model[draw(st.sampled_from(sorted(model)))] = draw(JSON_VALUES)
+    return doc
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(JSON_VALUES, model_docs_with_one_field_replaced()))
+def test_json_to_x12_never_raises_and_names_the_file(tmp_path, data):
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(data))
+    out = tmp_path / "in.x12"
+    out.unlink(missing_ok=True)
+    res = batch.convert_one(_task(src, out, to="x12"))
+    if res.status == "failed":
+        assert "internal error" not in res.error["message"], res.error
+        assert res.error["where"].startswith(str(src)) and not out.exists()
+    else:
+        assert [t[0][0] for t in Tokenizer(out)][0] == "ISA"
+    assert not temps(tmp_path)
