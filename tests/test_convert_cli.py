@@ -499,3 +499,11 @@ def test_json_to_x12_never_raises_and_names_the_file(tmp_path, data):
     else:
         assert [t[0][0] for t in Tokenizer(out)][0] == "ISA"
     assert not temps(tmp_path)
+
+
+def test_json_nested_too_deep_is_a_clear_failure(tmp_path):
+    src = tmp_path / "deep.json"
+    src.write_text("[" * 200_000 + "]" * 200_000)
+    res = batch.convert_one(_task(src, tmp_path / "deep.x12", to="x12"))
+    assert res.status == "failed" and res.error["type"] == "RecursionError"
+    assert "too deeply nested" in res.error["message"] and not (tmp_path / "deep.x12").exists()

@@ -30,7 +30,7 @@ TARGETS = ("json", "jsonl", "x12")
 SHAPES = ("model", "tree")
 REPORT_FORMAT = "x12engine-convert-report/1"
 PROFILE_FORMAT = "x12engine-profile/1"
-X12_SUFFIXES = {".x12", ".edi", ".txt", ".dat", ".edit", ".x"}
+X12_SUFFIXES = {".x12", ".edi", ".txt", ".dat"}  # kept by JSON → X12 output names (else .x12 is added)
 FILE_FINDINGS_KEPT = 100  # file-level findings copied into the report (they never carry values)
 PROGRESS_EVERY = 0.5  # seconds between a worker's progress messages on one file
 
@@ -431,6 +431,9 @@ def convert_one(task: Task, progress: Progress | None = None) -> Result:
                      "location": loc, **({"code": exc.code} if exc.code else {})}
     except (OSError, UnicodeError, json.JSONDecodeError, PlanError) as exc:
         res.error = {"type": type(exc).__name__, "message": str(exc), "where": task.source}
+    except (MemoryError, RecursionError) as exc:  # a file too big or too deeply nested for this machine
+        res.error = {"type": type(exc).__name__, "message": "the file is too large or too deeply nested to convert here"
+                     + (" (--to jsonl streams it)" if task.to == "json" else ""), "where": task.source}
     except Exception as exc:  # a bug must not stop the batch; its message may carry data, so only its place
         res.error = {"type": type(exc).__name__, "message": f"internal error at {_where_in_code(exc)}", "where": task.source}
     if res.error is not None:
