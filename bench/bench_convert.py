@@ -11,7 +11,11 @@ workers' utilisation (seconds spent converting files, from the run's --report,
 over jobs x wall-clock: below 1 means a worker sat idle or waited for the
 parent) and the CPU time other processes took on the machine meanwhile (from
 /proc/stat). When other processes use the CPUs the wall-clock speed-up falls;
-those figures show whether the batch itself was the cause. ``--wait-idle S``
+those figures show whether the batch itself was the cause. From CPU times
+alone (little affected by waiting for a CPU), the speed-up the run would have
+with a CPU per worker is estimated as (S + F1) / (S + F2 / 2): F the CPU seconds
+spent in files (from the report), S the rest of the run's CPU time (start-up,
+planning, the parent), taken as serial. ``--wait-idle S``
 waits up to S seconds before each run for the CPUs to be 95% idle, and the
 speed-up is also given over the rounds where others took < 5% of the CPUs.
 
@@ -97,8 +101,8 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float, float, float]:
-    """(wall-clock s, CPU s, worker utilisation, share of the CPUs other processes took) of one `x12 convert` run."""
+def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float, float, float, float]:
+    """Wall-clock s, CPU s, worker utilisation, share of the CPUs other processes took, CPU s in files."""
     report = out.with_name(out.name + "-report.json")
     cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", to, "--out", str(out),
            "--jobs", str(jobs), "--force", "--quiet", "--report", str(report)]
@@ -112,8 +116,10 @@ def run_once(src: Path, out: Path, jobs: int, to: str) -> tuple[float, float, fl
     others = max(0.0, (busy1 - busy0) - cpu) / (all1 - all0) if all1 > all0 else 0.0
     if proc.returncode != 0:
         raise SystemExit(f"convert failed (exit {proc.returncode}): {proc.stderr.strip()[:2000]}")
-    busy = sum(r["seconds"] for r in json.loads(report.read_text())["results"])
-    return elapsed, cpu, busy / (jobs * elapsed), others
+    results = json.loads(report.read_text())["results"]
+    busy = sum(r["seconds"] for r in results)
+    in_files = sum(r["cpu_seconds"] for r in results)
+    return elapsed, cpu, busy / (jobs * elapsed), others, in_files
 
 
 def main() -> None:
@@ -135,23 +141,31 @@ def main() -> None:
         print(f"input: {args.files} files, {segs:,} segments, {size / 1e6:.1f} MB; --to {args.to}, {args.rounds} rounds")
         times: dict[int, list[float]] = {1: [], 2: []}
         quiet: list[tuple[float, float]] = []  # rounds where no one else used the CPUs
+        estimates: list[float] = []
         for r in range(args.rounds):
             pair = {}
             for jobs in (1, 2):
                 if args.wait_idle:
                     wait_idle(args.wait_idle)
-                t, cpu, util, others = run_once(src, tmp / f"out{jobs}", jobs, args.to)
+                t, cpu, util, others, in_files = run_once(src, tmp / f"out{jobs}", jobs, args.to)
                 times[jobs].append(t)
-                pair[jobs] = (t, others)
+                pair[jobs] = (t, others, cpu, in_files)
                 print(f"  round {r + 1}: --jobs {jobs}  {t:6.2f} s  {segs / t:>9,.0f} seg/s  cpu {cpu:6.2f} s"
                       f"  workers busy {100 * util:3.0f}%  other processes {100 * others:3.0f}% of the CPUs", flush=True)
-            if all(o < 0.05 for _, o in pair.values()):
+            if all(p[1] < 0.05 for p in pair.values()):
                 quiet.append((pair[1][0], pair[2][0]))
+            (_, _, cpu1, f1), (_, _, cpu2, f2) = pair[1], pair[2]
+            serial = max(cpu1 - f1, cpu2 - f2, 0.0)
+            estimates.append((serial + f1) / (serial + f2 / 2))
+            print(f"  round {r + 1}: CPU in files {f1:.2f} s (jobs 1), {f2:.2f} s (jobs 2); rest {serial:.2f} s;"
+                  f" with a CPU per worker: {estimates[-1]:.2f}x", flush=True)
         best = {j: min(v) for j, v in times.items()}
         med = {j: statistics.median(v) for j, v in times.items()}
         print(f"--jobs 1: best {best[1]:.2f} s, median {med[1]:.2f} s")
         print(f"--jobs 2: best {best[2]:.2f} s, median {med[2]:.2f} s")
         print(f"speed-up --jobs 2 / --jobs 1: {best[1] / best[2]:.2f}x best, {med[1] / med[2]:.2f}x median (target >= 1.7x)")
+        print(f"estimated from CPU times (a CPU per worker): {', '.join(f'{e:.2f}x' for e in estimates)}"
+              f" (median {statistics.median(estimates):.2f}x)")
         if quiet:
             ratios = ", ".join(f"{a / b:.2f}x" for a, b in quiet)
             print(f"speed-up in the {len(quiet)} round(s) where other processes took < 5% of the CPUs: {ratios}")

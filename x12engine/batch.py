@@ -61,6 +61,7 @@ class Result:
     transactions: int = 0
     records: int = 0  # JSON documents/lines or X12 interchanges written
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the worker's CPU time on this file (wall-clock minus waiting for a CPU or the disk)
     findings: dict[str, int] = field(default_factory=dict)  # severity -> count
     finding_codes: dict[str, int] = field(default_factory=dict)
     file_findings: list[dict] = field(default_factory=list)  # findings outside any transaction set
@@ -70,6 +71,7 @@ class Result:
         d = asdict(self)
         d.pop("index")
         d["seconds"] = round(self.seconds, 4)
+        d["cpu_seconds"] = round(self.cpu_seconds, 4)
         if d["error"] is None:
             d.pop("error")
         if not d["file_findings"]:
@@ -410,7 +412,7 @@ def _where_in_code(exc: BaseException) -> str:
 
 def convert_one(task: Task, progress: Progress | None = None) -> Result:
     """Convert one file; every failure becomes the result's ``error`` (type, position, message)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = Result(task.index, task.source, task.output, "converted", bytes=task.size)
     try:
         out = Path(task.output)
@@ -439,6 +441,7 @@ def convert_one(task: Task, progress: Progress | None = None) -> Result:
     if res.error is not None:
         res.status = "failed"
     res.seconds = time.perf_counter() - t0
+    res.cpu_seconds = time.process_time() - c0
     return res
 
 
