@@ -507,3 +507,21 @@ def test_json_nested_too_deep_is_a_clear_failure(tmp_path):
     res = batch.convert_one(_task(src, tmp_path / "deep.x12", to="x12"))
     assert res.status == "failed" and res.error["type"] == "RecursionError"
     assert "too deeply nested" in res.error["message"] and not (tmp_path / "deep.x12").exists()
+
+
+def test_sniffed_kinds_and_the_queue_keep_workers_to_their_kinds(tmp_path):
+    assert batch.sniff_kind(FIXTURES / "837p-claims.x12") == "837 005010X222A1"
+    assert batch.sniff_kind(FIXTURES / "835-payment.x12") == "835 005010X221A1"
+    (tmp_path / "x.json").write_text("{}")
+    assert batch.sniff_kind(tmp_path / "x.json") is None
+    tasks = [batch.Task(i, f"{k}{i}", "o", size, "jsonl", kind=k)
+             for i, (k, size) in enumerate([("A", 50), ("A", 40), ("B", 45), ("B", 10), ("C", 5)])]
+    q = batch._Queue(tasks)
+    assert len(q) == 5
+    first = q.take(set(), set())  # the biggest file
+    second = q.take(set(), {"A"})  # a kind no one else has loaded
+    assert (first.source, second.source) == ("A0", "B2")
+    assert q.take({"A"}, {"B"}).source == "A1"  # its own kind, though B3 is pending
+    assert q.take({"A"}, {"B"}).source == "C4"  # nothing of its own left: a kind no one has
+    assert q.take({"A", "C"}, {"B"}).source == "B3"  # then whatever is left
+    assert not q

@@ -48,6 +48,7 @@ class Task:
     to: str
     shape: str = "model"
     profile: str | None = None
+    kind: str | None = None  # transaction set and version from the file's head (see sniff_kind)
 
 
 @dataclass(slots=True)
@@ -193,10 +194,37 @@ def plan(sources: Sequence[Path], out_dir: Path, to: str, *, shape: str = "model
         if not force and _up_to_date(out, st.st_mtime_ns):
             settled.append(Result(index, str(src), str(out), "skipped", bytes=st.st_size))
             continue
-        tasks.append(Task(index, str(src), str(out), st.st_size, to, shape, profile))
+        kind = sniff_kind(src) if to != "x12" else None
+        tasks.append(Task(index, str(src), str(out), st.st_size, to, shape, profile, kind))
     for exc in errors:
         settled.append(_unreadable(len(tasks) + len(settled), str(exc.filename), "", exc))
     return Plan(tasks, settled)
+
+
+def sniff_kind(path: Path, head: int = 4096) -> str | None:
+    """ST01 and GS08 of the first set in an X12 file's head ("837 005010X222A1"), or None.
+
+    Only a scheduling hint: a worker that already loaded a guide gets files of
+    the same kind first. Never an error; the conversion itself reads the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(head)
+    except OSError:
+        return None
+    text = data.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
+    if not text.startswith("ISA") or len(text) < 106:
+        return None
+    e, t = text[3], text[105]
+    version = st01 = None
+    for seg in text.split(t)[1:]:
+        f = seg.strip().split(e)
+        if f[0] == "GS" and len(f) > 8:
+            version = f[8]
+        elif f[0] == "ST" and len(f) > 1:
+            st01 = f[1]
+            break
+    return f"{st01} {version}" if st01 else None
 
 
 def _unreadable(index: int, source: str, output: str, exc: OSError) -> Result:
@@ -473,8 +501,32 @@ def _worker_main(conn: Connection) -> None:
         conn.send(("done", convert_one(task, progress)))
 
 
+class _Queue:
+    """Pending tasks by kind, biggest first within each kind.
+
+    A worker gets the biggest file of a kind it has converted before (its guide
+    and map are loaded), else of a kind no other worker has, else the biggest.
+    """
+
+    def __init__(self, tasks: Iterable[Task]):
+        self.by_kind: dict[str | None, deque[Task]] = {}
+        for t in sorted(tasks, key=lambda t: -t.size):
+            self.by_kind.setdefault(t.kind, deque()).append(t)
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self.by_kind.values())
+
+    def take(self, mine: set, others: set) -> Task:
+        live = [k for k, q in self.by_kind.items() if q]
+        for pool in ([k for k in live if k in mine], [k for k in live if k not in others], live):
+            if pool:
+                kind = max(pool, key=lambda k: self.by_kind[k][0].size)
+                return self.by_kind[kind].popleft()
+        raise IndexError("no task left")
+
+
 class _Worker:
-    __slots__ = ("proc", "conn", "task")
+    __slots__ = ("proc", "conn", "task", "kinds")
 
     def __init__(self, ctx) -> None:
         parent, child = ctx.Pipe()
@@ -483,9 +535,11 @@ class _Worker:
         child.close()
         self.conn = parent
         self.task: Task | None = None
+        self.kinds: set[str | None] = set()
 
     def give(self, task: Task) -> None:
         self.task = task
+        self.kinds.add(task.kind)
         self.conn.send(task)
 
     def stop(self) -> None:
@@ -518,10 +572,10 @@ def run(tasks: Sequence[Task], jobs: int, on_event: Event | None = None) -> list
     """Convert ``tasks`` in ``jobs`` worker processes; results in task order, one per task."""
     if not tasks:
         return []
-    # Workers load the grammars and maps their files need; loading every guide up
-    # front in the parent (to share it through fork) costs more than it saves.
+    # Workers load the grammars and maps their files need (about 1 s for all of them);
+    # the queue keeps each worker to few kinds of file, so few loads are repeated.
     ctx = multiprocessing.get_context()
-    queue = deque(sorted(tasks, key=lambda t: -t.size))  # big files first: less idle time at the end
+    queue = _Queue(tasks)
     results: dict[int, Result] = {}
     workers: list[_Worker] = []
 
@@ -532,7 +586,8 @@ def run(tasks: Sequence[Task], jobs: int, on_event: Event | None = None) -> list
 
     def feed(w: _Worker) -> bool:
         if queue:
-            w.give(queue.popleft())
+            others = {k for o in workers if o is not w and o.task is not None for k in o.kinds}
+            w.give(queue.take(w.kinds, others))
             return True
         w.task = None
         w.stop()
