@@ -142,6 +142,56 @@ def test_killing_a_run_midway_leaves_no_partial_output(tmp_path):
         assert len(lines) == n and all(json.loads(ln)["transaction"] for ln in lines)
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_workers_of_a_killed_parent_finish_their_file_and_exit(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    expected = {f"big{i}.x12": _many_sets(src / f"big{i}.x12", 1500) for i in range(4)}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "x12engine.cli", "convert", str(src), "--to", "jsonl", "--out", str(out),
+           "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and temps(out)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the run ended before its parent could be killed")
+            time.sleep(0.01)
+        workers = _children(proc.pid)
+        assert workers
+        proc.kill()  # the parent only: no chance to stop its workers
+        proc.wait(30)
+        deadline = time.monotonic() + 60
+        while any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1][:3]
+                  for w in workers):
+            assert time.monotonic() < deadline, "orphaned workers did not exit"
+            time.sleep(0.1)
+    finally:
+        for w in workers:
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert not temps(out)  # each worker finished the file it had, then left
+    for name, n in expected.items():
+        final = out / f"{name}.jsonl"
+        if final.exists():
+            assert len(final.read_text().splitlines()) == n
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_or_sigterm_stops_cleanly_with_a_report(tmp_path, stop):
     src = tmp_path / "src"

@@ -487,8 +487,14 @@ def _worker_main(conn: Connection) -> None:
     # they grow: rarer collections convert ~25% faster and still collect (a library
     # caller's GC settings are not touched; this is the worker's own process).
     gc.set_threshold(50_000, 20, 20)
+    parent = os.getppid()
     while True:
         try:
+            # A parent killed outright may leave this pipe open in a sibling worker (fork
+            # copies descriptors), so EOF is not enough: check that the parent lives.
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             task = conn.recv()
         except (EOFError, OSError):
             return
