@@ -240,7 +240,7 @@ def grammars(files: tuple[Path, ...]) -> None:
               help="Worker processes (default: the number of CPUs).")
 @click.option("--shape", type=click.Choice(["model", "tree"]), default="model", show_default=True,
               help="JSON shape for --to json: the semantic model or the lossless loop tree.")
-@click.option("--profile", default=None, help="Output profile applied to each model entry (e.g. a flat record layout).")
+@click.option("--profile", default=None, metavar="NAME", help="Output profile applied to each model entry (e.g. a flat record layout).")
 @click.option("--include", multiple=True, metavar="GLOB",
               help="Only files in source directories whose name or relative path matches (repeatable). "
                    "Default: every file (X12 input, minus *.json/*.jsonl), or *.json for --to x12.")
@@ -257,7 +257,8 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
     position, message) and the others still convert. Outputs appear atomically,
     and outputs newer than their source are skipped (--force redoes them).
 
-    Exit status: 0 every file converted or up to date, 1 some file failed, 2 usage error.
+    Exit status: 0 every file converted or up to date, 1 some file failed, 2 usage
+    error, 130 interrupted (Ctrl-C or SIGTERM; finished files stay, the report is written).
     """
     import signal
     import time
