@@ -575,3 +575,11 @@ def test_sniffed_kinds_and_the_queue_keep_workers_to_their_kinds(tmp_path):
     assert q.take({"A"}, {"B"}).source == "C4"  # nothing of its own left: a kind no one has
     assert q.take({"A", "C"}, {"B"}).source == "B3"  # then whatever is left
     assert not q
+
+
+def test_json_that_is_not_a_model_or_tree_document_is_named_as_such(tmp_path):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps({"format": batch.REPORT_FORMAT, "results": []}))
+    res = batch.convert_one(_task(src, tmp_path / "r.x12", to="x12"))
+    assert res.status == "failed" and res.error["type"] == "BuildError"
+    assert batch.REPORT_FORMAT in res.error["message"] and res.error["where"].startswith(str(src))
