@@ -34,9 +34,9 @@ def _run(fn):
 
 def _write_atomic(out: Path, data: bytes) -> None:
     """Temp file + rename: an interrupted run never leaves half an output."""
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    from .atomicio import write_atomic
+
+    write_atomic(out, data)
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -309,6 +309,109 @@ def ack(file: Path, kind: str, out: Path | None, control_number: int, usage: str
         return ack_999(result, settings) if kind == "999" else ack_ta1(result, settings)
 
     _emit(_run(go), out)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--to", "to", type=click.Choice(["json", "jsonl", "x12"]), required=True,
+              help="json: one document per file; jsonl: one line per transaction set, written as it is read; "
+                   "x12: model or tree JSON back to X12.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output directory; the layout of each source directory is mirrored under it.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--shape", type=click.Choice(["model", "tree"]), default="model", show_default=True,
+              help="JSON shape for --to json: the semantic model or the lossless loop tree.")
+@click.option("--profile", default=None, metavar="NAME", help="Output profile applied to each model entry (e.g. a flat record layout).")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Only files in source directories whose name or relative path matches (repeatable). "
+                   "Default: every file (X12 input, minus *.json/*.jsonl), or *.json for --to x12.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files in source directories that match (repeatable).")
+@click.option("--force", is_flag=True, help="Convert even when the output is newer than its source.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary; only failures on stderr.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a JSON report here: every file with its status, counts and, when it failed, where and why.")
+def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None, shape: str, profile: str | None,
+            include: tuple[str, ...], exclude: tuple[str, ...], force: bool, quiet: bool, report_path: Path | None) -> None:
+    """Convert X12 files and directories (recursively) to JSON or JSONL, or JSON back to X12.
+
+    Files run in parallel worker processes. A file that fails is reported (file,
+    position, message) and the others still convert. Outputs appear atomically,
+    and outputs newer than their source are skipped (--force redoes them).
+
+    Exit status: 0 every file converted or up to date, 1 some file failed, 2 usage
+    error, 130 interrupted (Ctrl-C or SIGTERM; finished files stay, the report is written).
+    """
+    import signal
+    import time
+
+    from . import batch
+
+    jobs = jobs or batch.default_jobs()
+    try:
+        plan = batch.plan(sources, out_dir, to, shape=shape, profile=profile, include=include, exclude=exclude, force=force)
+    except batch.PlanError as exc:
+        raise _Fail(str(exc)) from None
+    except OSError as exc:
+        raise _Fail(f"{type(exc).__name__}: {exc}") from None
+    stream = click.get_text_stream("stderr")
+    bar = None
+    if not quiet and stream.isatty() and plan.tasks:
+        from .progress import ProgressLine
+
+        bar = ProgressLine(stream, len(plan.tasks), plan.total_bytes)
+    done: dict[int, batch.Result] = {}
+
+    def on_event(kind: str, payload) -> None:
+        if kind == "done":
+            done[payload.index] = payload
+        if bar is not None:
+            bar.event(kind, payload)
+
+    def on_sigterm(signum, frame) -> None:  # stopped by a service manager: end as on Ctrl-C, with a report
+        raise KeyboardInterrupt
+
+    t0 = time.perf_counter()
+    interrupted = False
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        batch.run(plan.tasks, jobs, on_event)
+    except KeyboardInterrupt:
+        interrupted = True
+    except OSError as exc:
+        raise _Fail(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - t0
+    results = [done.get(t.index) or batch.Result(t.index, t.source, t.output, "interrupted", bytes=t.size)
+               for t in plan.tasks]
+    everything = sorted([*results, *plan.settled], key=lambda r: r.index)
+    summary = batch.report(everything, to=to, jobs=jobs, seconds=seconds, shape=shape, profile=profile,
+                           interrupted=interrupted)
+    failed = [r for r in everything if r.status == "failed"]
+    for r in failed:
+        click.echo(f"x12: failed: {r.describe_error()}", err=True)
+    if not quiet:
+        rate = summary["segments"] / seconds if seconds > 0 else 0.0
+        counts = f"{summary['converted']} converted, {summary['skipped']} up to date, {summary['failed']} failed"
+        if interrupted:
+            counts += f", {summary['interrupted_files']} not converted"
+        click.echo(f"x12 convert: {counts} of {summary['files']} file(s); "
+                   f"{summary['segments']:,} segments in {seconds:.1f} s ({rate:,.0f} seg/s)", err=True)
+    if report_path is not None:
+        try:
+            batch.write_report(report_path, summary)
+        except OSError as exc:
+            raise _Fail(f"the report could not be written: {type(exc).__name__}: {exc}") from None
+    if interrupted:
+        click.echo("x12: interrupted; files not yet converted have no output", err=True)
+        sys.exit(130)
+    if not everything and not quiet:
+        click.echo("x12 convert: no input files matched", err=True)
+    sys.exit(1 if failed else 0)
 
 
 def _unescape(s: str) -> str:

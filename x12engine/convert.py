@@ -91,10 +91,15 @@ def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> I
             yield transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
         return
     for ctx in iter_units(source, name=name):
-        entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
-        if ctx.part is not None:
-            entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": CLAIM_UNITS.get(ctx.transaction.set_id)}
-        yield entry
+        yield context_model(ctx, name)
+
+
+def context_model(ctx, source: str | None = None) -> dict:
+    """The model entry of a streamed context: a whole set, or one claim of it with ``part``."""
+    entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source)
+    if ctx.part is not None:
+        entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": CLAIM_UNITS.get(ctx.transaction.set_id)}
+    return entry
 
 
 def to_models(source, *, name: str | None = None) -> dict:
