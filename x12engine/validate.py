@@ -10,6 +10,7 @@ duplicates) and keeps per interchange / group / set reports from which
 from __future__ import annotations
 
 import gc
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +19,7 @@ from . import registry, vrules
 from .grammar import load_envelope
 from .parser import Reader
 from .tokenizer import Source
-from .tree import Group, Interchange, Transaction
+from .tree import Group, Interchange, Loop, Transaction
 from .velements import ElementProblem, compile_node
 from .vfinding import (
     AK9_CONTROL_MISMATCH, AK9_COUNT_MISMATCH, AK9_DUPLICATE_CONTROL, AK9_NOT_SUPPORTED, AK9_TRAILER_MISSING,
@@ -168,9 +169,9 @@ class _Validator:
         st = txn.header
         report = SetReport(list(st[0]), list(txn.trailer[0]) if txn.trailer is not None else None, txn.guide)
         greport.sets.append(report)
-        toks = list(txn.segments())
+        toks = _flatten(txn.body.children, [])
         if all(t[1] is not None for t in toks):  # HL loops hang under their parents: back to document order
-            toks.sort(key=lambda t: t[1])
+            toks.sort(key=_INDEX)
         self.result.segments += len(toks)
         st_index = st[1]
         header = st[0]
@@ -333,6 +334,22 @@ class _Validator:
                         sr.findings.append(self._finding("error", "duplicate_st02", "ST02 repeats the control number of an earlier set in this group",
                                                          inter=inter, group=group, txn_header=sr.header, segment_id="ST", ik5=IK5_DUPLICATE_CONTROL))
                     seen_st.add(st02)
+
+
+_INDEX = itemgetter(1)
+
+
+def _flatten(children: list, out: list[tuple]) -> list[tuple]:
+    """Every segment token under a loop's children, in tree order (one list, no nested generators)."""
+    for c in children:
+        t = type(c)
+        if t is tuple:
+            out.append(c)
+        elif t is Loop:
+            _flatten(c.children, out)
+        else:
+            out.append(c.token)
+    return out
 
 
 def _table_for(txn: Transaction):

@@ -56,16 +56,22 @@ def npi_ok(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _walk(loop: Loop, loop_id: str = "") -> Iterable[tuple[str, tuple]]:
+_NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
+
+
+def _collect(loop: Loop, loop_id: str, ids: frozenset[str], out: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
+    """(loop id, token) of the segments with an id in ``ids``, in tree order (one pass, no generators)."""
     for c in loop.children:
         if type(c) is tuple:
-            yield loop_id, c
+            if c[0][0] in ids:
+                out.append((loop_id, c))
         elif type(c) is Loop:
-            yield from _walk(c, c.id)
+            _collect(c, c.id, ids, out)
+    return out
 
 
 def rule_npi(txn: Transaction, comp: str, emit: Emit) -> None:
-    for loop_id, tok in _walk(txn.body):
+    for loop_id, tok in _collect(txn.body, "", _NPI_SEGMENTS, []):
         els = tok[0]
         if els[0] == "NM1" and _el(els, 8) == "XX" and _el(els, 9):
             if not npi_ok(_el(els, 9)):

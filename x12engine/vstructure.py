@@ -56,6 +56,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
     hl_parents: set[str] = set()
     hl_expected = 1
     first = True
+    checks: dict[int, object] = {}  # id(SegmentNode) -> its compiled SegmentCheck, for this walk
     for tok in toks:
         els = tok[0]
         sid = els[0]
@@ -112,7 +113,12 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         if target.usage == "N":
             emit(tok, loop_id, "error", "segment_not_used", f"{sid} ({target.name}) is not used in this guide", IK3_NOT_USED, None, None)
         state = target
-        _elements(target, tok, comp, rep, loop_id, emit)
+        chk = checks.get(id(target))
+        if chk is None:
+            chk = checks[id(target)] = compile_node(target)
+        problems = chk.check(els, comp, rep)
+        if problems:
+            _report(problems, tok, loop_id, emit)
         if sid == "HL":
             hl_expected = _hl(tok, els, pushes, hl_loops, hl_flags, hl_parents, hl_expected, loop_id, emit)
     last = toks[-1] if toks else None
@@ -131,11 +137,15 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
 def _elements(node: SegmentNode, tok: tuple, comp: str, rep: str | None, loop_id: str, emit: Emit) -> None:
     problems = compile_node(node).check(tok[0], comp, rep)
     if problems:
-        for p in problems:
-            if p.code == "7W":
-                emit(tok, loop_id, "warning", "code_not_in_bundled_list", p.message, None, p, None)
-                continue
-            emit(tok, loop_id, "error", _PROBLEM_CODES.get(p.code, "element_error"), p.message, IK3_ELEMENT_ERRORS, p, None)
+        _report(problems, tok, loop_id, emit)
+
+
+def _report(problems: list[ElementProblem], tok: tuple, loop_id: str, emit: Emit) -> None:
+    for p in problems:
+        if p.code == "7W":
+            emit(tok, loop_id, "warning", "code_not_in_bundled_list", p.message, None, p, None)
+            continue
+        emit(tok, loop_id, "error", _PROBLEM_CODES.get(p.code, "element_error"), p.message, IK3_ELEMENT_ERRORS, p, None)
 
 
 _PROBLEM_CODES = {
