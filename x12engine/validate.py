@@ -186,8 +186,7 @@ class _Validator:
         table = _table_for(txn)
         if table is not None:
             walk(table, toks, comp, rep, emit)
-            vrules.check(txn, comp, emit)
-            # 835 balancing (x12engine/balance.py) is a vrules entry; see the HOOK there.
+            vrules.check(txn, comp, emit, inter, group)  # guide rules, 835 balancing among them
         st01 = header[1] if len(header) > 1 else ""
         gs01 = group.header[0][1] if len(group.header[0]) > 1 else ""
         expected = FUNCTIONAL_GROUP.get(st01)

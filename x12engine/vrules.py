@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable
 
-from .tree import Loop, Transaction
+from . import vbalance
+from .tree import Group, Interchange, Loop, Transaction
 from .velements import ElementProblem
 from .vfinding import IK3_ELEMENT_ERRORS, IK3_UNEXPECTED
 
@@ -175,20 +176,21 @@ def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
 
 
 # ----------------------------------------------------------------------------
-# 835 balancing: HOOK. x12engine/balance.py (another issue) checks that claim,
-# service line, adjustment and PLB amounts balance against BPR02. It plugs in
-# here as one more entry of RULES["835"], e.g.
-#     RULES["835"] = (rule_npi, balance.rule_balancing)
-# with the same signature (transaction, component separator, emit).
+# rules that read the set with its map (835 balancing): they need the envelope too
 # ----------------------------------------------------------------------------
+ModelRule = Callable[[Interchange, Group, Transaction, Emit], None]
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence),
     "835": (rule_npi,),
     "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
 }
+MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing,)}
 
 
-def check(txn: Transaction, comp: str, emit: Emit) -> None:
+def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None) -> None:
     for rule in RULES.get(txn.set_id, ()):
         rule(txn, comp, emit)
+    if inter is not None and group is not None:
+        for model_rule in MODEL_RULES.get(txn.set_id, ()):
+            model_rule(inter, group, txn, emit)
