@@ -52,7 +52,7 @@ def test_ta1_accepts_and_rejects():
 
 MUTATIONS = [
     # (old, new, finding code, 999 code field, code, position in the set)
-    ("N4*CITY*NY*10001~", "", "segment_missing", "ik3", "3", None),
+    ("N4*CITY*NY*100011234~", "", "segment_missing", "ik3", "3", None),
     ("REF*EI*123456789", "REF*EI*" + "1" * 60, "element_too_long", "ik4", "5", 10),
     ("SBR*P*18*", "SBR*Q*18*", "element_bad_code", "ik4", "7", 12),
     ("SE*23*0001", "SE*99*0001", "se01_count", "ik5", "4", None),

@@ -9,7 +9,7 @@ every violation; :data:`RULES` says which sets it applies to.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable
+from typing import Callable
 
 from . import vbalance
 from .tree import Group, Interchange, Loop, Transaction
@@ -17,7 +17,33 @@ from .velements import ElementProblem
 from .vfinding import IK3_ELEMENT_ERRORS, IK3_UNEXPECTED
 
 Emit = Callable[..., None]
-Rule = Callable[[Transaction, str, Emit], None]
+_NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
+
+
+class SetIndex:
+    """One pass over a set's loop tree: its loops by id (tree order) and the segments that may carry an NPI."""
+
+    __slots__ = ("loops", "npi")
+
+    def __init__(self, body: Loop):
+        self.loops: dict[str, list[Loop]] = {}
+        self.npi: list[tuple[str, tuple]] = []  # (loop id, token)
+        self._walk(body, "")
+
+    def _walk(self, loop: Loop, loop_id: str) -> None:
+        for c in loop.children:
+            if type(c) is tuple:
+                if c[0][0] in _NPI_SEGMENTS:
+                    self.npi.append((loop_id, c))
+            elif type(c) is Loop:
+                self.loops.setdefault(c.id, []).append(c)
+                self._walk(c, c.id)
+
+    def of(self, loop_id: str) -> list[Loop]:
+        return self.loops.get(loop_id, [])
+
+
+Rule = Callable[[SetIndex, str, Emit], None]
 
 
 def _own(loop: Loop, sid: str) -> list[tuple]:
@@ -57,22 +83,8 @@ def npi_ok(npi: str) -> bool:
     return total % 10 == 0
 
 
-_NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
-
-
-def _collect(loop: Loop, loop_id: str, ids: frozenset[str], out: list[tuple[str, tuple]]) -> list[tuple[str, tuple]]:
-    """(loop id, token) of the segments with an id in ``ids``, in tree order (one pass, no generators)."""
-    for c in loop.children:
-        if type(c) is tuple:
-            if c[0][0] in ids:
-                out.append((loop_id, c))
-        elif type(c) is Loop:
-            _collect(c, c.id, ids, out)
-    return out
-
-
-def rule_npi(txn: Transaction, comp: str, emit: Emit) -> None:
-    for loop_id, tok in _collect(txn.body, "", _NPI_SEGMENTS, []):
+def rule_npi(ix: SetIndex, comp: str, emit: Emit) -> None:
+    for loop_id, tok in ix.npi:
         els = tok[0]
         if els[0] == "NM1" and _el(els, 8) == "XX" and _el(els, 9):
             if not npi_ok(_el(els, 9)):
@@ -96,13 +108,11 @@ _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 _POINTERS = (("SV1", 7), ("SV3", 11))
 
 
-def _claims(txn: Transaction) -> Iterable[Loop]:
-    return txn.body.loops("2300")
 
 
-def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
     """CLM02 (total claim charge) equals the sum of the service line charges."""
-    for claim in _claims(txn):
+    for claim in ix.of("2300"):
         clm = _own(claim, "CLM")
         if not clm:
             continue
@@ -125,9 +135,9 @@ def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
                  IK3_ELEMENT_ERRORS, _problem(2, None, "782", "claim total differs from the sum of line charges"), None)
 
 
-def rule_diagnosis_pointers(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
     """Every diagnosis code pointer names one of the claim's HI diagnosis codes."""
-    for claim in _claims(txn):
+    for claim in ix.of("2300"):
         count = 0
         for hi in _own(claim, "HI"):
             for v in hi[0][1:]:
@@ -146,9 +156,9 @@ def rule_diagnosis_pointers(txn: Transaction, comp: str, emit: Emit) -> None:
                                  IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
 
 
-def rule_self_subscriber(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_self_subscriber(ix: SetIndex, comp: str, emit: Emit) -> None:
     """SBR02 = 18 (the subscriber is the patient): no 2000C patient level under that subscriber."""
-    for sub in txn.body.loops("2000B"):
+    for sub in ix.of("2000B"):
         sbr = _own(sub, "SBR")
         if not sbr or _el(sbr[0][0], 2) != "18":
             continue
@@ -160,9 +170,9 @@ def rule_self_subscriber(txn: Transaction, comp: str, emit: Emit) -> None:
                      IK3_UNEXPECTED, None, None)
 
 
-def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_lx_sequence(ix: SetIndex, comp: str, emit: Emit) -> None:
     """LX01 numbers the service lines of a claim 1, 2, 3 …"""
-    for claim in _claims(txn):
+    for claim in ix.of("2300"):
         expected = 1
         for line in claim.child_loops("2400"):
             lx = _own(line, "LX")
@@ -175,13 +185,24 @@ def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
             expected = int(v) + 1 if v.isdigit() else expected + 1
 
 
+def rule_billing_zip(ix: SetIndex, comp: str, emit: Emit) -> None:
+    """2010AA N403: a U.S. billing provider address carries the full nine-digit ZIP code (the 5010 837 guides)."""
+    for loop in ix.of("2010AA"):
+        for n4 in _own(loop, "N4"):
+            zip_code, country = _el(n4[0], 3), _el(n4[0], 4)
+            if zip_code and country in ("", "US") and not (len(zip_code) == 9 and zip_code.isdigit() and zip_code.isascii()):
+                emit(n4, "2010AA", "error", "zip_not_nine_digits",
+                     "N403 of the billing provider must be the full nine-digit ZIP code for a U.S. address",
+                     IK3_ELEMENT_ERRORS, _problem(3, None, "116", "billing provider ZIP code is not nine digits"), None)
+
+
 # ----------------------------------------------------------------------------
 # rules that read the set with its map (835 balancing): they need the envelope too
 # ----------------------------------------------------------------------------
 ModelRule = Callable[[Interchange, Group, Transaction, Emit], None]
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence),
+    "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence, rule_billing_zip),
     "835": (rule_npi,),
     "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
 }
@@ -189,8 +210,11 @@ MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing
 
 
 def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None) -> None:
-    for rule in RULES.get(txn.set_id, ()):
-        rule(txn, comp, emit)
+    rules = RULES.get(txn.set_id, ())
+    if rules:
+        ix = SetIndex(txn.body)
+        for rule in rules:
+            rule(ix, comp, emit)
     if inter is not None and group is not None:
         for model_rule in MODEL_RULES.get(txn.set_id, ()):
             model_rule(inter, group, txn, emit)
