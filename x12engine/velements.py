@@ -373,9 +373,11 @@ def _simple(de: DataElement | None, codes, table, v: str, ref: str) -> tuple[str
             if v not in codes:
                 return IK4_BAD_CODE, _code_msg(ref, v, de)
         elif table is not None and v not in table:
+            shown = f" {v!r}" if _shown(de) else ""
+            if _closed(table):  # a complete, stable list (states, countries, currencies): the code is invalid
+                return IK4_BAD_CODE, f"{ref} code{shown} is not in the {table.name} list ({table.title})"
             # an external list (CARC, RARC, 507/508 ...) changes every few months and the
             # bundled copy is older than the files it meets: a miss is a warning, not a reject
-            shown = f" {v!r}" if _shown(de) else ""
             return IK4_NOT_IN_LIST, f"{ref} code{shown} is not in the bundled {table.name} list (a newer list can go in X12ENGINE_CODES_PATH)"
         return None
     if t[0] == "N":
@@ -403,6 +405,11 @@ def _simple(de: DataElement | None, codes, table, v: str, ref: str) -> tuple[str
         return None
     # element 1251 and friends: AN in the dictionary, format given by a qualifier
     return None
+
+
+def _closed(table) -> bool:
+    """A table whose ``# missing_code: error`` line says a code it lacks is invalid (maps/codes/README.md)."""
+    return table.meta.get("missing_code", ("warning",))[0].split(" ", 1)[0] == "error"
 
 
 def _numlen(n: int, de: DataElement, ref: str) -> tuple[str, str] | None:
