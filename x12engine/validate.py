@@ -19,7 +19,7 @@ from . import registry, vrules
 from .grammar import load_envelope
 from .parser import Reader
 from .tokenizer import Source
-from .tree import Group, Interchange, Loop, Transaction
+from .tree import Group, Interchange, Transaction
 from .velements import ElementProblem, compile_node
 from .vfinding import (
     AK9_CONTROL_MISMATCH, AK9_COUNT_MISMATCH, AK9_DUPLICATE_CONTROL, AK9_NOT_SUPPORTED, AK9_TRAILER_MISSING,
@@ -169,7 +169,8 @@ class _Validator:
         st = txn.header
         report = SetReport(list(st[0]), list(txn.trailer[0]) if txn.trailer is not None else None, txn.guide)
         greport.sets.append(report)
-        toks = _flatten(txn.body.children, [])
+        index = vrules.SetIndex(txn.body)  # one tree pass: the segments for the walk, loops for the rules
+        toks = index.tokens
         if all(t[1] is not None for t in toks):  # HL loops hang under their parents: back to document order
             toks.sort(key=_INDEX)
         self.result.segments += len(toks)
@@ -186,7 +187,7 @@ class _Validator:
         table = _table_for(txn)
         if table is not None:
             walk(table, toks, comp, rep, emit)
-            vrules.check(txn, comp, emit, inter, group)  # guide rules, 835 balancing among them
+            vrules.check(txn, comp, emit, inter, group, index)  # guide rules, 835 balancing among them
         st01 = header[1] if len(header) > 1 else ""
         gs01 = group.header[0][1] if len(group.header[0]) > 1 else ""
         expected = FUNCTIONAL_GROUP.get(st01)
@@ -336,19 +337,6 @@ class _Validator:
 
 
 _INDEX = itemgetter(1)
-
-
-def _flatten(children: list, out: list[tuple]) -> list[tuple]:
-    """Every segment token under a loop's children, in tree order (one list, no nested generators)."""
-    for c in children:
-        t = type(c)
-        if t is tuple:
-            out.append(c)
-        elif t is Loop:
-            _flatten(c.children, out)
-        else:
-            out.append(c.token)
-    return out
 
 
 def _table_for(txn: Transaction):

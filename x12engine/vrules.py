@@ -9,6 +9,7 @@ every violation; :data:`RULES` says which sets it applies to.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Callable
 
 from . import vbalance
@@ -21,33 +22,50 @@ _NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
 
 
 class SetIndex:
-    """One pass over a set's loop tree: its loops by id (tree order) and the segments that may carry an NPI."""
+    """One pass over a set's loop tree: every segment token (tree order), the loops by id (tree
+    order), the segments that may carry an NPI, and on demand each loop's own segments by id."""
 
-    __slots__ = ("loops", "npi")
+    __slots__ = ("tokens", "loops", "npi", "_own")
 
     def __init__(self, body: Loop):
+        self.tokens: list[tuple] = []
         self.loops: dict[str, list[Loop]] = {}
         self.npi: list[tuple[str, tuple]] = []  # (loop id, token)
+        self._own: dict[int, dict[str, list[tuple]]] = {}
         self._walk(body, "")
 
     def _walk(self, loop: Loop, loop_id: str) -> None:
+        tokens, npi = self.tokens, self.npi
         for c in loop.children:
-            if type(c) is tuple:
+            t = type(c)
+            if t is tuple:
+                tokens.append(c)
                 if c[0][0] in _NPI_SEGMENTS:
-                    self.npi.append((loop_id, c))
-            elif type(c) is Loop:
+                    npi.append((loop_id, c))
+            elif t is Loop:
                 self.loops.setdefault(c.id, []).append(c)
                 self._walk(c, c.id)
+            else:  # Unexpected: kept in order for the structure walk
+                tokens.append(c.token)
 
     def of(self, loop_id: str) -> list[Loop]:
         return self.loops.get(loop_id, [])
 
+    def own(self, loop: Loop, sid: str) -> list[tuple]:
+        """The segments with id ``sid`` directly in ``loop`` (one pass over its children, kept)."""
+        idx = self._own.get(id(loop))
+        if idx is None:
+            idx = self._own[id(loop)] = {}
+            for c in loop.children:
+                if type(c) is tuple:
+                    idx.setdefault(c[0][0], []).append(c)
+        return idx.get(sid, _NONE)
+
+
+_NONE: list[tuple] = []
+
 
 Rule = Callable[[SetIndex, str, Emit], None]
-
-
-def _own(loop: Loop, sid: str) -> list[tuple]:
-    return [c for c in loop.children if type(c) is tuple and c[0][0] == sid]
 
 
 def _el(els: list[str], n: int) -> str:
@@ -68,6 +86,7 @@ def _problem(element: int, component: int | None, de: str, message: str, code: s
 # ----------------------------------------------------------------------------
 # NPI (any transaction set): NM108 = XX means NM109 is an NPI
 # ----------------------------------------------------------------------------
+@lru_cache(maxsize=8192)  # a file names the same few providers again and again
 def npi_ok(npi: str) -> bool:
     """Luhn check over the 10-digit NPI with the 80840 card-issuer prefix."""
     if len(npi) != 10 or not npi.isdigit() or not npi.isascii():
@@ -113,7 +132,7 @@ _POINTERS = (("SV1", 7), ("SV3", 11))
 def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
     """CLM02 (total claim charge) equals the sum of the service line charges."""
     for claim in ix.of("2300"):
-        clm = _own(claim, "CLM")
+        clm = ix.own(claim, "CLM")
         if not clm:
             continue
         total = _money(_el(clm[0][0], 2))
@@ -125,7 +144,7 @@ def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
         s = Decimal(0)
         for line in lines:
             for sid, n in _LINE_CHARGE:
-                for seg in _own(line, sid):
+                for seg in ix.own(line, sid):
                     v = _money(_el(seg[0], n))
                     if v is not None:
                         s += v
@@ -139,13 +158,13 @@ def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
     """Every diagnosis code pointer names one of the claim's HI diagnosis codes."""
     for claim in ix.of("2300"):
         count = 0
-        for hi in _own(claim, "HI"):
+        for hi in ix.own(claim, "HI"):
             for v in hi[0][1:]:
                 if v.split(comp, 1)[0] in _DIAGNOSIS_QUALIFIERS:
                     count += 1
         for line in claim.child_loops("2400"):
             for sid, n in _POINTERS:
-                for seg in _own(line, sid):
+                for seg in ix.own(line, sid):
                     ptrs = _el(seg[0], n)
                     if not ptrs:
                         continue
@@ -159,11 +178,11 @@ def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
 def rule_self_subscriber(ix: SetIndex, comp: str, emit: Emit) -> None:
     """SBR02 = 18 (the subscriber is the patient): no 2000C patient level under that subscriber."""
     for sub in ix.of("2000B"):
-        sbr = _own(sub, "SBR")
+        sbr = ix.own(sub, "SBR")
         if not sbr or _el(sbr[0][0], 2) != "18":
             continue
         for patient in sub.child_loops("2000C"):
-            hl = _own(patient, "HL")
+            hl = ix.own(patient, "HL")
             if hl:
                 emit(hl[0], "2000C", "error", "patient_loop_for_self",
                      "2000C patient level present although SBR02 = 18 says the subscriber is the patient",
@@ -175,7 +194,7 @@ def rule_lx_sequence(ix: SetIndex, comp: str, emit: Emit) -> None:
     for claim in ix.of("2300"):
         expected = 1
         for line in claim.child_loops("2400"):
-            lx = _own(line, "LX")
+            lx = ix.own(line, "LX")
             if not lx:
                 continue
             v = _el(lx[0][0], 1)
@@ -188,7 +207,7 @@ def rule_lx_sequence(ix: SetIndex, comp: str, emit: Emit) -> None:
 def rule_billing_zip(ix: SetIndex, comp: str, emit: Emit) -> None:
     """2010AA N403: a U.S. billing provider address carries the full nine-digit ZIP code (the 5010 837 guides)."""
     for loop in ix.of("2010AA"):
-        for n4 in _own(loop, "N4"):
+        for n4 in ix.own(loop, "N4"):
             zip_code, country = _el(n4[0], 3), _el(n4[0], 4)
             if zip_code and country in ("", "US") and not (len(zip_code) == 9 and zip_code.isdigit() and zip_code.isascii()):
                 emit(n4, "2010AA", "error", "zip_not_nine_digits",
@@ -209,10 +228,12 @@ RULES: dict[str, tuple[Rule, ...]] = {
 MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing,)}
 
 
-def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None) -> None:
+def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None,
+          index: SetIndex | None = None) -> None:
+    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it)."""
     rules = RULES.get(txn.set_id, ())
     if rules:
-        ix = SetIndex(txn.body)
+        ix = index or SetIndex(txn.body)
         for rule in rules:
             rule(ix, comp, emit)
     if inter is not None and group is not None:
