@@ -97,7 +97,7 @@ def _value_kind(de: DataElement | None, codes, table) -> tuple[int, object]:
         if codes is not None:
             return _K_CODES, codes
         if table is not None:
-            return _K_CODES, table._by_code  # a miss is re-checked (and warned about) by the full check
+            return _K_CODES, frozenset(table.codes())  # a miss is re-checked (error or warning) by the full check
         return _K_TEXT, None
     if codes is not None or table is not None:
         return _K_OTHER, None
