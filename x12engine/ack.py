@@ -153,7 +153,7 @@ def ack_999(result: ValidationResult, settings: AckSettings | None = None) -> st
         if not groups:
             continue
         segs.append(_isa(ir, s, d, ctl, when))
-        first = ir.groups[0].header
+        first = groups[0].header
         sender = _el(first, 3) if len(_el(first, 3)) >= 2 else _el(ir.header, 8).strip()
         receiver = _el(first, 2) if len(_el(first, 2)) >= 2 else _el(ir.header, 6).strip()
         segs.append(["GS", "FA", sender, receiver, when.strftime("%Y%m%d"),
