@@ -23,15 +23,14 @@ _NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
 
 class SetIndex:
     """One pass over a set's loop tree: every segment token (tree order), the loops by id (tree
-    order), the segments that may carry an NPI, and on demand each loop's own segments by id."""
+    order) and the segments that may carry an NPI."""
 
-    __slots__ = ("tokens", "loops", "npi", "_own")
+    __slots__ = ("tokens", "loops", "npi")
 
     def __init__(self, body: Loop):
         self.tokens: list[tuple] = []
         self.loops: dict[str, list[Loop]] = {}
         self.npi: list[tuple[str, tuple]] = []  # (loop id, token)
-        self._own: dict[int, dict[str, list[tuple]]] = {}
         self._walk(body, "")
 
     def _walk(self, loop: Loop, loop_id: str) -> None:
@@ -51,18 +50,10 @@ class SetIndex:
     def of(self, loop_id: str) -> list[Loop]:
         return self.loops.get(loop_id, [])
 
-    def own(self, loop: Loop, sid: str) -> list[tuple]:
-        """The segments with id ``sid`` directly in ``loop`` (one pass over its children, kept)."""
-        idx = self._own.get(id(loop))
-        if idx is None:
-            idx = self._own[id(loop)] = {}
-            for c in loop.children:
-                if type(c) is tuple:
-                    idx.setdefault(c[0][0], []).append(c)
-        return idx.get(sid, _NONE)
-
-
-_NONE: list[tuple] = []
+    @staticmethod
+    def own(loop: Loop, sid: str) -> list[tuple]:
+        """The segments with id ``sid`` directly in ``loop`` (rules ask a loop once or twice: no index kept)."""
+        return [c for c in loop.children if type(c) is tuple and c[0][0] == sid]
 
 
 Rule = Callable[[SetIndex, str, Emit], None]
