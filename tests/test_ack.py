@@ -52,7 +52,7 @@ def test_ta1_accepts_and_rejects():
 
 MUTATIONS = [
     # (old, new, finding code, 999 code field, code, position in the set)
-    ("N4*CITY*NY*10001~", "", "segment_missing", "ik3", "3", None),
+    ("N4*CITY*NY*100011234~", "", "segment_missing", "ik3", "3", None),
     ("REF*EI*123456789", "REF*EI*" + "1" * 60, "element_too_long", "ik4", "5", 10),
     ("SBR*P*18*", "SBR*Q*18*", "element_bad_code", "ik4", "7", 12),
     ("SE*23*0001", "SE*99*0001", "se01_count", "ik5", "4", None),
@@ -73,3 +73,31 @@ def test_mutations_find_the_right_999_code_and_position(mutation, charge):
     assert hits and getattr(hits[0], field) == value
     if position is not None:
         assert hits[0].position == position
+
+
+def test_a_999_input_is_not_acknowledged_by_a_999_but_gets_a_ta1():
+    """005010X231A1 lists no FA for AK101: groups of acknowledgments are never acknowledged."""
+    import pytest
+    from click.testing import CliRunner
+
+    from x12engine.ack import AckError
+    from x12engine.cli import main
+
+    path = FIXTURES / "999-partial.x12"
+    result = validate(path)
+    with pytest.raises(AckError, match="GS01 FA"):
+        ack_999(result, WHEN)
+    assert _segs(ack_ta1(result, WHEN))[1][0] == "TA1"
+    res = CliRunner().invoke(main, ["ack", str(path), "--type", "999"])
+    assert res.exit_code != 0 and "005010X231A1" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_only_the_acknowledgment_groups_of_a_mixed_file_are_left_out():
+    claim = _claim().decode()
+    ack = (FIXTURES / "999-partial.x12").read_text()
+    text = ack_999(validate((claim + "\n" + ack.replace("000000404", "000000405")).encode()), WHEN)
+    segs = _segs(text)
+    assert [s[1] for s in segs if s[0] == "AK1"] == ["HC"]
+    assert sum(1 for s in segs if s[0] == "ISA") == 1
+    assert validate(text.encode()).valid

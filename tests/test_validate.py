@@ -38,7 +38,7 @@ def _claim(clm02="150", lines=(("100", "1"), ("50", "2")), sbr02="18", npi="1234
         "ST*837*0001*005010X222A1", "BHT*0019*00*REF1*20240101*1200*CH",
         "NM1*41*2*SUBMITTER*****46*S1", "PER*IC*CONTACT*TE*5555551212",
         "NM1*40*2*RECEIVER*****46*R1",
-        "HL*1**20*1", "NM1*85*2*BILLING*****XX*" + npi, "N3*1 MAIN ST", "N4*CITY*NY*10001", "REF*EI*123456789",
+        "HL*1**20*1", "NM1*85*2*BILLING*****XX*" + npi, "N3*1 MAIN ST", "N4*CITY*NY*100011234", "REF*EI*123456789",
         f"HL*2*1*22*{1 if patient else 0}", f"SBR*P*{sbr02}*******CI", "NM1*IL*1*DOE*JOHN****MI*M123",
         "NM1*PR*2*PAYER*****PI*P1",
     ]
@@ -109,7 +109,7 @@ def test_element_errors_carry_999_codes_and_position():
 
 
 def test_required_segment_missing_and_not_used_element():
-    no_n4 = _swap(_claim(), "N4*CITY*NY*10001~", "")
+    no_n4 = _swap(_claim(), "N4*CITY*NY*100011234~", "")
     f = next(f for f in validate(no_n4).errors if f.code == "segment_missing")
     assert (f.segment_id, f.ik3, f.loop) == ("N4", "3", "2010AA")
     not_used = _swap(_claim(), "NM1*41*2*SUBMITTER*****46*S1", "NM1*41*2*SUBMITTER****X*46*S1")
@@ -153,3 +153,14 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert {"severity", "code", "message", "file", "line", "position", "ref"} <= set(data[0])
     assert runner.invoke(main, ["validate", str(bad)]).output.count("claim_total") == 1
     assert runner.invoke(main, ["validate", str(good), str(junk)]).exit_code == 2
+
+
+def test_billing_provider_zip_must_have_nine_digits_for_us_addresses():
+    five = _swap(_claim(), "N4*CITY*NY*100011234", "N4*CITY*NY*10001")
+    f = next(f for f in validate(five).errors if f.code == "zip_not_nine_digits")
+    assert (f.ref, f.position, f.loop, f.ik3, f.ik4, f.data_element) == ("N4-03", 9, "2010AA", "8", "I12", "116")
+    assert "10001" not in f.text()  # an address is PHI
+    us = _swap(_claim(), "N4*CITY*NY*100011234", "N4*CITY*NY*10001*US")
+    assert "zip_not_nine_digits" in {f.code for f in validate(us).errors}
+    foreign = _swap(_claim(), "N4*CITY*NY*100011234", "N4*TORONTO**M5V2T6*CA")
+    assert "zip_not_nine_digits" not in {f.code for f in validate(foreign).errors}

@@ -75,6 +75,8 @@ class Spec:
     notes: tuple[str, ...] = ()  # extra table-level `# note:` lines
     omit_notes: tuple[str, ...] = ()  # regexes: reference note passages to remove (superseded)
     lift_notes: tuple[str, ...] = ()  # regexes: passages repeated on many rows, moved to one table note
+    meta: tuple[tuple[str, str], ...] = ()  # extra '# key: value' lines (e.g. missing_code: error)
+    rows_from_tr3: bool = False  # every code of the tr3 inline lists becomes a row (tables the guides define inline)
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,24 @@ SPECS: tuple[Spec, ...] = (
          tr3=(("271", "NM101"),),
          notes=("not in the reference tables: built here so 2120C/2120D entities carry enum names; "
                 "descriptions are the X12 98 code names as recalled, not verified against a stored source",)),
+    # --- lists the guides name by reference (list:NAME in grammars/) ---------------------------
+    Spec("state", None, "N402 (156; external code source 22)", "State or Province Code",
+         "USPS state, territory and military codes and Canada Post province codes, as of 2024",
+         "public USPS and Canada Post code lists", description_only=True, meta=(("missing_code", "error (a complete, stable list: a code it lacks is invalid, not newer than the bundled copy)"),),
+         notes=("N402 is used only for U.S. and Canadian addresses; other countries put their subdivision in N407",)),
+    Spec("country", None, "N404 (26; external code source 5)", "Country Code",
+         "ISO 3166-1 alpha-2 as published in pycountry 26.2.16 (ISO data of early 2026)",
+         "ISO 3166-1", description_only=True, meta=(("missing_code", "error (a complete, stable list: a code it lacks is invalid, not newer than the bundled copy)"),)),
+    Spec("currency", None, "CUR02 (100; external code source 63)", "Currency Code",
+         "ISO 4217 alphabetic codes as published in pycountry 26.2.16 (ISO data of early 2026)",
+         "ISO 4217", description_only=True, meta=(("missing_code", "error (a complete, stable list: a code it lacks is invalid, not newer than the bundled copy)"),)),
+    Spec("entity_identifier_codes", None, "NM101 / N101 / STC01-3 (98)", "Entity Identifier Code (every code the guides list)",
+         "X12 005010 element 98: the codes the bundled guides list inline for NM101 and N101",
+         "grammars/*.x12g inline NM101 and N101 lists (entity_identifier holds the enum names the 271 map uses)", description_only=True,
+         tr3=(("*", "NM101"), ("*", "N101")), rows_from_tr3=True,
+         notes=("element 98 has about a thousand codes; this table holds those the HIPAA guides use, so a code "
+                "it lacks (STC01-3 names any) is reported as a warning",
+                "descriptions recalled from the X12 element 98 list, not verified against a stored source")),
     # --- 277CA claim acknowledgment ---------------------------------------------------
     Spec("claim_status_action", None, "STC03 (306)", "Action Code (277CA status)",
          "X12 005010 element 306, STC03 list of 005010X214",
@@ -538,6 +558,592 @@ EB04_ADDED: tuple[tuple[str, str, str], ...] = (
 )
 DRUG_UNITS = "name from PokitDok #drug-units, code from the 837 CTP05-1 list, matched by X12 355 description"
 
+
+# Closed lists the guides name by reference (list:state, list:country, list:currency): public facts,
+# one 'CODE<TAB>name' per line. States and provinces: USPS state, territory and military codes
+# and Canada Post province codes (X12 code source 22); countries: ISO 3166-1 alpha-2 (code
+# source 5); currencies: ISO 4217 alphabetic codes (code source 63), names as ISO publishes them.
+STATE_CODES = """\
+AL	Alabama
+AK	Alaska
+AZ	Arizona
+AR	Arkansas
+CA	California
+CO	Colorado
+CT	Connecticut
+DE	Delaware
+DC	District of Columbia
+FL	Florida
+GA	Georgia
+HI	Hawaii
+ID	Idaho
+IL	Illinois
+IN	Indiana
+IA	Iowa
+KS	Kansas
+KY	Kentucky
+LA	Louisiana
+ME	Maine
+MD	Maryland
+MA	Massachusetts
+MI	Michigan
+MN	Minnesota
+MS	Mississippi
+MO	Missouri
+MT	Montana
+NE	Nebraska
+NV	Nevada
+NH	New Hampshire
+NJ	New Jersey
+NM	New Mexico
+NY	New York
+NC	North Carolina
+ND	North Dakota
+OH	Ohio
+OK	Oklahoma
+OR	Oregon
+PA	Pennsylvania
+RI	Rhode Island
+SC	South Carolina
+SD	South Dakota
+TN	Tennessee
+TX	Texas
+UT	Utah
+VT	Vermont
+VA	Virginia
+WA	Washington
+WV	West Virginia
+WI	Wisconsin
+WY	Wyoming
+AS	American Samoa
+GU	Guam
+MP	Northern Mariana Islands
+PR	Puerto Rico
+VI	U.S. Virgin Islands
+UM	U.S. Minor Outlying Islands
+FM	Federated States of Micronesia
+MH	Marshall Islands
+PW	Palau
+AA	Armed Forces Americas
+AE	Armed Forces Europe, the Middle East, Africa and Canada
+AP	Armed Forces Pacific
+AB	Alberta
+BC	British Columbia
+MB	Manitoba
+NB	New Brunswick
+NL	Newfoundland and Labrador
+NS	Nova Scotia
+NT	Northwest Territories
+NU	Nunavut
+ON	Ontario
+PE	Prince Edward Island
+QC	Quebec
+SK	Saskatchewan
+YT	Yukon
+"""
+COUNTRY_CODES = """\
+AD	Andorra
+AE	United Arab Emirates
+AF	Afghanistan
+AG	Antigua and Barbuda
+AI	Anguilla
+AL	Albania
+AM	Armenia
+AO	Angola
+AQ	Antarctica
+AR	Argentina
+AS	American Samoa
+AT	Austria
+AU	Australia
+AW	Aruba
+AX	Åland Islands
+AZ	Azerbaijan
+BA	Bosnia and Herzegovina
+BB	Barbados
+BD	Bangladesh
+BE	Belgium
+BF	Burkina Faso
+BG	Bulgaria
+BH	Bahrain
+BI	Burundi
+BJ	Benin
+BL	Saint Barthélemy
+BM	Bermuda
+BN	Brunei Darussalam
+BO	Bolivia, Plurinational State of
+BQ	Bonaire, Sint Eustatius and Saba
+BR	Brazil
+BS	Bahamas
+BT	Bhutan
+BV	Bouvet Island
+BW	Botswana
+BY	Belarus
+BZ	Belize
+CA	Canada
+CC	Cocos (Keeling) Islands
+CD	Congo, The Democratic Republic of the
+CF	Central African Republic
+CG	Congo
+CH	Switzerland
+CI	Côte d'Ivoire
+CK	Cook Islands
+CL	Chile
+CM	Cameroon
+CN	China
+CO	Colombia
+CR	Costa Rica
+CU	Cuba
+CV	Cabo Verde
+CW	Curaçao
+CX	Christmas Island
+CY	Cyprus
+CZ	Czechia
+DE	Germany
+DJ	Djibouti
+DK	Denmark
+DM	Dominica
+DO	Dominican Republic
+DZ	Algeria
+EC	Ecuador
+EE	Estonia
+EG	Egypt
+EH	Western Sahara
+ER	Eritrea
+ES	Spain
+ET	Ethiopia
+FI	Finland
+FJ	Fiji
+FK	Falkland Islands (Malvinas)
+FM	Micronesia, Federated States of
+FO	Faroe Islands
+FR	France
+GA	Gabon
+GB	United Kingdom
+GD	Grenada
+GE	Georgia
+GF	French Guiana
+GG	Guernsey
+GH	Ghana
+GI	Gibraltar
+GL	Greenland
+GM	Gambia
+GN	Guinea
+GP	Guadeloupe
+GQ	Equatorial Guinea
+GR	Greece
+GS	South Georgia and the South Sandwich Islands
+GT	Guatemala
+GU	Guam
+GW	Guinea-Bissau
+GY	Guyana
+HK	Hong Kong
+HM	Heard Island and McDonald Islands
+HN	Honduras
+HR	Croatia
+HT	Haiti
+HU	Hungary
+ID	Indonesia
+IE	Ireland
+IL	Israel
+IM	Isle of Man
+IN	India
+IO	British Indian Ocean Territory
+IQ	Iraq
+IR	Iran, Islamic Republic of
+IS	Iceland
+IT	Italy
+JE	Jersey
+JM	Jamaica
+JO	Jordan
+JP	Japan
+KE	Kenya
+KG	Kyrgyzstan
+KH	Cambodia
+KI	Kiribati
+KM	Comoros
+KN	Saint Kitts and Nevis
+KP	Korea, Democratic People's Republic of
+KR	Korea, Republic of
+KW	Kuwait
+KY	Cayman Islands
+KZ	Kazakhstan
+LA	Lao People's Democratic Republic
+LB	Lebanon
+LC	Saint Lucia
+LI	Liechtenstein
+LK	Sri Lanka
+LR	Liberia
+LS	Lesotho
+LT	Lithuania
+LU	Luxembourg
+LV	Latvia
+LY	Libya
+MA	Morocco
+MC	Monaco
+MD	Moldova, Republic of
+ME	Montenegro
+MF	Saint Martin (French part)
+MG	Madagascar
+MH	Marshall Islands
+MK	North Macedonia
+ML	Mali
+MM	Myanmar
+MN	Mongolia
+MO	Macao
+MP	Northern Mariana Islands
+MQ	Martinique
+MR	Mauritania
+MS	Montserrat
+MT	Malta
+MU	Mauritius
+MV	Maldives
+MW	Malawi
+MX	Mexico
+MY	Malaysia
+MZ	Mozambique
+NA	Namibia
+NC	New Caledonia
+NE	Niger
+NF	Norfolk Island
+NG	Nigeria
+NI	Nicaragua
+NL	Netherlands
+NO	Norway
+NP	Nepal
+NR	Nauru
+NU	Niue
+NZ	New Zealand
+OM	Oman
+PA	Panama
+PE	Peru
+PF	French Polynesia
+PG	Papua New Guinea
+PH	Philippines
+PK	Pakistan
+PL	Poland
+PM	Saint Pierre and Miquelon
+PN	Pitcairn
+PR	Puerto Rico
+PS	Palestine, State of
+PT	Portugal
+PW	Palau
+PY	Paraguay
+QA	Qatar
+RE	Réunion
+RO	Romania
+RS	Serbia
+RU	Russian Federation
+RW	Rwanda
+SA	Saudi Arabia
+SB	Solomon Islands
+SC	Seychelles
+SD	Sudan
+SE	Sweden
+SG	Singapore
+SH	Saint Helena, Ascension and Tristan da Cunha
+SI	Slovenia
+SJ	Svalbard and Jan Mayen
+SK	Slovakia
+SL	Sierra Leone
+SM	San Marino
+SN	Senegal
+SO	Somalia
+SR	Suriname
+SS	South Sudan
+ST	Sao Tome and Principe
+SV	El Salvador
+SX	Sint Maarten (Dutch part)
+SY	Syrian Arab Republic
+SZ	Eswatini
+TC	Turks and Caicos Islands
+TD	Chad
+TF	French Southern Territories
+TG	Togo
+TH	Thailand
+TJ	Tajikistan
+TK	Tokelau
+TL	Timor-Leste
+TM	Turkmenistan
+TN	Tunisia
+TO	Tonga
+TR	Türkiye
+TT	Trinidad and Tobago
+TV	Tuvalu
+TW	Taiwan, Province of China
+TZ	Tanzania, United Republic of
+UA	Ukraine
+UG	Uganda
+UM	United States Minor Outlying Islands
+US	United States
+UY	Uruguay
+UZ	Uzbekistan
+VA	Holy See (Vatican City State)
+VC	Saint Vincent and the Grenadines
+VE	Venezuela, Bolivarian Republic of
+VG	Virgin Islands, British
+VI	Virgin Islands, U.S.
+VN	Viet Nam
+VU	Vanuatu
+WF	Wallis and Futuna
+WS	Samoa
+YE	Yemen
+YT	Mayotte
+ZA	South Africa
+ZM	Zambia
+ZW	Zimbabwe
+"""
+CURRENCY_CODES = """\
+AED	UAE Dirham
+AFN	Afghani
+ALL	Lek
+AMD	Armenian Dram
+AOA	Kwanza
+ARS	Argentine Peso
+AUD	Australian Dollar
+AWG	Aruban Florin
+AZN	Azerbaijan Manat
+BAM	Convertible Mark
+BBD	Barbados Dollar
+BDT	Taka
+BHD	Bahraini Dinar
+BIF	Burundi Franc
+BMD	Bermudian Dollar
+BND	Brunei Dollar
+BOB	Boliviano
+BOV	Mvdol
+BRL	Brazilian Real
+BSD	Bahamian Dollar
+BTN	Ngultrum
+BWP	Pula
+BYN	Belarusian Ruble
+BZD	Belize Dollar
+CAD	Canadian Dollar
+CDF	Congolese Franc
+CHE	WIR Euro
+CHF	Swiss Franc
+CHW	WIR Franc
+CLF	Unidad de Fomento
+CLP	Chilean Peso
+CNY	Yuan Renminbi
+COP	Colombian Peso
+COU	Unidad de Valor Real
+CRC	Costa Rican Colon
+CUP	Cuban Peso
+CVE	Cabo Verde Escudo
+CZK	Czech Koruna
+DJF	Djibouti Franc
+DKK	Danish Krone
+DOP	Dominican Peso
+DZD	Algerian Dinar
+EGP	Egyptian Pound
+ERN	Nakfa
+ETB	Ethiopian Birr
+EUR	Euro
+FJD	Fiji Dollar
+FKP	Falkland Islands Pound
+GBP	Pound Sterling
+GEL	Lari
+GHS	Ghana Cedi
+GIP	Gibraltar Pound
+GMD	Dalasi
+GNF	Guinean Franc
+GTQ	Quetzal
+GYD	Guyana Dollar
+HKD	Hong Kong Dollar
+HNL	Lempira
+HTG	Gourde
+HUF	Forint
+IDR	Rupiah
+ILS	New Israeli Sheqel
+INR	Indian Rupee
+IQD	Iraqi Dinar
+IRR	Iranian Rial
+ISK	Iceland Krona
+JMD	Jamaican Dollar
+JOD	Jordanian Dinar
+JPY	Yen
+KES	Kenyan Shilling
+KGS	Som
+KHR	Riel
+KMF	Comorian Franc
+KPW	North Korean Won
+KRW	Won
+KWD	Kuwaiti Dinar
+KYD	Cayman Islands Dollar
+KZT	Tenge
+LAK	Lao Kip
+LBP	Lebanese Pound
+LKR	Sri Lanka Rupee
+LRD	Liberian Dollar
+LSL	Loti
+LYD	Libyan Dinar
+MAD	Moroccan Dirham
+MDL	Moldovan Leu
+MGA	Malagasy Ariary
+MKD	Denar
+MMK	Kyat
+MNT	Tugrik
+MOP	Pataca
+MRU	Ouguiya
+MUR	Mauritius Rupee
+MVR	Rufiyaa
+MWK	Malawi Kwacha
+MXN	Mexican Peso
+MXV	Mexican Unidad de Inversion (UDI)
+MYR	Malaysian Ringgit
+MZN	Mozambique Metical
+NAD	Namibia Dollar
+NGN	Naira
+NIO	Cordoba Oro
+NOK	Norwegian Krone
+NPR	Nepalese Rupee
+NZD	New Zealand Dollar
+OMR	Rial Omani
+PAB	Balboa
+PEN	Sol
+PGK	Kina
+PHP	Philippine Peso
+PKR	Pakistan Rupee
+PLN	Zloty
+PYG	Guarani
+QAR	Qatari Rial
+RON	Romanian Leu
+RSD	Serbian Dinar
+RUB	Russian Ruble
+RWF	Rwanda Franc
+SAR	Saudi Riyal
+SBD	Solomon Islands Dollar
+SCR	Seychelles Rupee
+SDG	Sudanese Pound
+SEK	Swedish Krona
+SGD	Singapore Dollar
+SHP	Saint Helena Pound
+SLE	Leone
+SOS	Somali Shilling
+SRD	Surinam Dollar
+SSP	South Sudanese Pound
+STN	Dobra
+SVC	El Salvador Colon
+SYP	Syrian Pound
+SZL	Lilangeni
+THB	Baht
+TJS	Somoni
+TMT	Turkmenistan New Manat
+TND	Tunisian Dinar
+TOP	Pa’anga
+TRY	Turkish Lira
+TTD	Trinidad and Tobago Dollar
+TWD	New Taiwan Dollar
+TZS	Tanzanian Shilling
+UAH	Hryvnia
+UGX	Uganda Shilling
+USD	US Dollar
+USN	US Dollar (Next day)
+UYI	Uruguay Peso en Unidades Indexadas (UI)
+UYU	Peso Uruguayo
+UYW	Unidad Previsional
+UZS	Uzbekistan Sum
+VED	Bolívar Soberano
+VES	Bolívar Soberano
+VND	Dong
+VUV	Vatu
+WST	Tala
+XAD	Arab Accounting Dinar
+XAF	CFA Franc BEAC
+XAG	Silver
+XAU	Gold
+XBA	Bond Markets Unit European Composite Unit (EURCO)
+XBB	Bond Markets Unit European Monetary Unit (E.M.U.-6)
+XBC	Bond Markets Unit European Unit of Account 9 (E.U.A.-9)
+XBD	Bond Markets Unit European Unit of Account 17 (E.U.A.-17)
+XCD	East Caribbean Dollar
+XCG	Caribbean Guilder
+XDR	SDR (Special Drawing Right)
+XOF	CFA Franc BCEAO
+XPD	Palladium
+XPF	CFP Franc
+XPT	Platinum
+XSU	Sucre
+XTS	Codes specifically reserved for testing purposes
+XUA	ADB Unit of Account
+XXX	The codes assigned for transactions where no currency is involved
+YER	Yemeni Rial
+ZAR	Rand
+ZMW	Zambian Kwacha
+ZWG	Zimbabwe Gold
+"""
+
+
+# Element 98 names (recalled from the X12 dictionary) for the codes the guides list inline; a code
+# without a name here is written as not described rather than guessed.
+ENTITY_NAMES: dict[str, str] = {
+    "03": "Dependent",
+    "13": "Contracted Service Provider",
+    "1I": "Preferred Provider Organization (PPO)",
+    "1P": "Provider",
+    "2B": "Third-Party Administrator",
+    "36": "Employer",
+    "40": "Receiver",
+    "41": "Submitter",
+    "45": "Drop-off Location",
+    "71": "Attending Physician",
+    "72": "Operating Physician",
+    "73": "Other Physician",
+    "74": "Corrected Insured",
+    "77": "Service Location",
+    "80": "Hospital",
+    "82": "Rendering Provider",
+    "85": "Billing Provider",
+    "87": "Pay-to Provider",
+    "AAJ": "Admitting Services",
+    "ABG": "Organization",
+    "AY": "Clearinghouse",
+    "CA": "Carrier",
+    "DD": "Assistant Surgeon",
+    "DK": "Ordering Physician",
+    "DN": "Referring Provider",
+    "DQ": "Supervising Physician",
+    "FA": "Facility",
+    "FS": "Final Scheduled Destination",
+    "G3": "Clinic",
+    "GB": "Other Insured",
+    "GG": "Intermediary",
+    "GP": "Gateway Provider",
+    "GW": "Group",
+    "I3": "Independent Physicians Association (IPA)",
+    "IL": "Insured or Subscriber",
+    "LR": "Legal Representative",
+    "ND": "Next Scheduled Destination",
+    "OC": "Origin Carrier",
+    "P3": "Primary Care Provider",
+    "P4": "Prior Insurance Carrier",
+    "P5": "Plan Sponsor",
+    "PE": "Payee",
+    "PR": "Payer",
+    "PRP": "Primary Payer",
+    "PW": "Pickup Address",
+    "QB": "Purchase Service Provider",
+    "QC": "Patient",
+    "QV": "Group Practice",
+    "SEP": "Secondary Payer",
+    "SJ": "Service Provider",
+    "TT": "Transfer To",
+    "TTP": "Tertiary Payer",
+    "VER": "Party Performing Verification",
+    "VN": "Vendor",
+    "VY": "Organization Completing Configuration Change",
+    "X3": "Utilization Management Organization",
+    "Y2": "Managed Care Organization",
+    "ZZ": "Mutually Defined",
+}
+
+
+def _listed(text: str, why: str) -> tuple[Added, ...]:
+    """Description-only rows from a 'CODE<TAB>name' block."""
+    return tuple(Added(code, "", name, "description-as-value", why)
+                 for code, name in (line.split("\t") for line in text.splitlines()))
+
+
 ADDED: dict[str, tuple[Added, ...]] = {
     "claim_status_action": (
         Added("WQ", "accept", "Accept", "documented", "added: PokitDok's 277CA example prints action accept for STC03 WQ"),
@@ -591,6 +1197,9 @@ ADDED: dict[str, tuple[Added, ...]] = {
         Added("IC", "information_contact", "Information Contact", "proposed",
               "added: the 835 1000A payer web-site PER and every other guide's contact use IC; " + OUR_NAME),
     ),
+    "state": _listed(STATE_CODES, ""),
+    "country": _listed(COUNTRY_CODES, ""),
+    "currency": _listed(CURRENCY_CODES, ""),
     "drug_unit_type": (
         Added("F2", "international", "International Unit", "derived", DRUG_UNITS),
         Added("GR", "gram", "Gram", "derived", DRUG_UNITS),
@@ -780,6 +1389,14 @@ def build_rows(spec: Spec, reference: Path) -> tuple[list[Row], list[str]]:
         rows.append(row)
         seen[a.code] = row
 
+    if spec.rows_from_tr3:
+        for code in sorted(tr3_codes(spec) - set(seen)):
+            name = ENTITY_NAMES.get(code) if spec.name == "entity_identifier" else None
+            row = Row(code, "", name or "(description not bundled)", "description-as-value",
+                      notes=[] if name else ["name not bundled: see X12 element 98"])
+            rows.append(row)
+            seen[code] = row
+
     # Every decision must meet its row: a stale decision would be a silent no-op.
     source_codes = {r["code"] for r in src}
     for table, code in DECISIONS:
@@ -823,7 +1440,7 @@ def render(spec: Spec, rows: list[Row], table_notes: list[str]) -> str:
         ("list_version", spec.list_version),
         ("source", f"{spec.source}; generated by tools/import_codes.py"
                    + (f" from reference/codes/{spec.file}" if spec.file else "")),
-    ] + [("note", n) for n in dict.fromkeys(table_notes)]
+    ] + list(spec.meta) + [("note", n) for n in dict.fromkeys(table_notes)]
     out = [f"# {k}: {v}" for k, v in meta]
     out.append("\t".join(COLUMNS + (("aliases",) if with_aliases else ())))
     for r in rows:

@@ -13,14 +13,20 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from .errors import X12Error
 from .tokenizer import Delimiters
 from .validate import FUNCTIONAL_GROUP, GroupReport, InterchangeReport, SetReport, ValidationResult
 from .vfinding import IK5_SEGMENTS_IN_ERROR, Finding
 from .writer import write_segments
 
 GUIDE_999 = "005010X231A1"
-_LOOP_ID_MAX = 4
-_AK101 = frozenset({"BE", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"})  # the 999 guide's AK101 codes  # element 447 (IK303) is AN 1/4 in 005010
+_LOOP_ID_MAX = 4  # element 447 (IK303, loop identifier) is AN 1/4 in 005010
+# the 999 guide's AK101 codes (005010X231A1; no FA: acknowledgments are not acknowledged)
+_AK101 = frozenset({"BE", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"})
+
+
+class AckError(X12Error):
+    """The input holds nothing a 999 may acknowledge."""
 
 
 @dataclass(slots=True)
@@ -120,27 +126,48 @@ def group_999(gr: GroupReport, comp: str, control: str) -> list[list[str]]:
     return body
 
 
+def acknowledgeable(gr: GroupReport) -> bool:
+    """Whether a 999 may acknowledge this group: the 005010X231A1 AK101 list (BE HB HC HI HN HP HR HS RA)
+    has no FA, so groups of acknowledgments (999s, 997s) are never acknowledged."""
+    gs01 = _el(gr.header, 1)
+    if gs01 == "FA":
+        return False
+    return bool(gs01 in _AK101 or not gr.sets or any(_el(sr.header, 1) not in ("999", "997") for sr in gr.sets))
+
+
 def ack_999(result: ValidationResult, settings: AckSettings | None = None) -> str:
-    """999 acknowledgments for every functional group of ``result``, one interchange per input interchange."""
+    """999 acknowledgments for every functional group of ``result``, one interchange per input interchange.
+
+    Groups of acknowledgments (GS01 FA) are left out: the 999 guide does not
+    acknowledge them. Raises :class:`AckError` when nothing is left to acknowledge.
+    """
     s = settings or AckSettings()
     when = s.now or _dt.datetime.now()
     d = _delims(result, s)
     segs: list[list[str]] = []
     ctl = s.control_number
+    skipped = 0
     for ir in result.interchanges:
-        if not ir.groups:
+        groups = [gr for gr in ir.groups if acknowledgeable(gr)]
+        skipped += len(ir.groups) - len(groups)
+        if not groups:
             continue
         segs.append(_isa(ir, s, d, ctl, when))
-        first = ir.groups[0].header
+        first = groups[0].header
         sender = _el(first, 3) if len(_el(first, 3)) >= 2 else _el(ir.header, 8).strip()
         receiver = _el(first, 2) if len(_el(first, 2)) >= 2 else _el(ir.header, 6).strip()
         segs.append(["GS", "FA", sender, receiver, when.strftime("%Y%m%d"),
                      when.strftime("%H%M"), str(ctl), "X", GUIDE_999])
-        for n, gr in enumerate(ir.groups, 1):
+        for n, gr in enumerate(groups, 1):
             segs.extend(group_999(gr, d.component, f"{n:04d}"))
-        segs.append(["GE", str(len(ir.groups)), str(ctl)])
+        segs.append(["GE", str(len(groups)), str(ctl)])
         segs.append(["IEA", "1", f"{ctl:09d}"])
         ctl += 1
+    if not segs:
+        why = (f"its {skipped} functional group(s) hold acknowledgments (GS01 FA), which the 999 guide "
+               f"005010X231A1 does not acknowledge (AK101 has no FA); a TA1 (--type TA1) still answers the interchange"
+               if skipped else "it holds no functional group")
+        raise AckError(f"nothing to acknowledge with a 999: {why}")
     return write_segments(segs, d, newline=s.newline)
 
 

@@ -10,6 +10,7 @@ duplicates) and keeps per interchange / group / set reports from which
 from __future__ import annotations
 
 import gc
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -168,9 +169,10 @@ class _Validator:
         st = txn.header
         report = SetReport(list(st[0]), list(txn.trailer[0]) if txn.trailer is not None else None, txn.guide)
         greport.sets.append(report)
-        toks = list(txn.segments())
+        index = vrules.SetIndex(txn.body)  # one tree pass: the segments for the walk, loops for the rules
+        toks = index.tokens
         if all(t[1] is not None for t in toks):  # HL loops hang under their parents: back to document order
-            toks.sort(key=lambda t: t[1])
+            toks.sort(key=_INDEX)
         self.result.segments += len(toks)
         st_index = st[1]
         header = st[0]
@@ -185,8 +187,7 @@ class _Validator:
         table = _table_for(txn)
         if table is not None:
             walk(table, toks, comp, rep, emit)
-            vrules.check(txn, comp, emit)
-            # 835 balancing (x12engine/balance.py) is a vrules entry; see the HOOK there.
+            vrules.check(txn, comp, emit, inter, group, index)  # guide rules, 835 balancing among them
         st01 = header[1] if len(header) > 1 else ""
         gs01 = group.header[0][1] if len(group.header[0]) > 1 else ""
         expected = FUNCTIONAL_GROUP.get(st01)
@@ -333,6 +334,9 @@ class _Validator:
                         sr.findings.append(self._finding("error", "duplicate_st02", "ST02 repeats the control number of an earlier set in this group",
                                                          inter=inter, group=group, txn_header=sr.header, segment_id="ST", ik5=IK5_DUPLICATE_CONTROL))
                     seen_st.add(st02)
+
+
+_INDEX = itemgetter(1)
 
 
 def _table_for(txn: Transaction):

@@ -80,28 +80,82 @@ class _Elem:
     qualifier_pos: int  # for DTP03-like date/time periods: position of the format qualifier (1250), else 0
 
 
-# fast-path kinds of a simple element, decided once at compile time
-_K_TEXT, _K_CODES, _K_OTHER = 0, 1, 2
+# fast-path kinds, decided once at compile time: the clean value of each kind is
+# recognised inline; anything else (and every kind _K_OTHER) goes to the full check
+_K_TEXT, _K_CODES, _K_OTHER, _K_NUM, _K_REAL, _K_DATE, _K_PERIOD, _K_COMP = range(8)
+# syntax rule letters as ints for the bit-mask test
+_R_P, _R_R, _R_E, _R_C, _R_L = range(5)
+_LETTER = {"P": _R_P, "R": _R_R, "E": _R_E, "C": _R_C, "L": _R_L}
+
+
+def _value_kind(de: DataElement | None, codes, table) -> tuple[int, object]:
+    """The fast kind of one simple value and what its test needs (codes to look up)."""
+    if de is None:
+        return _K_OTHER, None
+    t = de.type
+    if t in ("AN", "ID"):
+        if codes is not None:
+            return _K_CODES, codes
+        if table is not None:
+            return _K_CODES, frozenset(table.codes())  # a miss is re-checked (error or warning) by the full check
+        return _K_TEXT, None
+    if codes is not None or table is not None:
+        return _K_OTHER, None
+    if t[0] == "N":
+        return _K_NUM, None
+    if t == "R":
+        return _K_REAL, None
+    if t == "DT":
+        return _K_DATE, None
+    return _K_OTHER, None
+
+
+def compile_rules(rules: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple | None:
+    """Syntax rules as bit masks over positions: ((position, bit) ..., (letter, all, first, rest) ...)."""
+    if not rules:
+        return None
+    positions = sorted({p for _, pos in rules for p in pos})
+    checks = []
+    for letter, pos in rules:
+        bits = [1 << p for p in pos]
+        checks.append((_LETTER[letter], sum(set(bits)), bits[0], sum(set(bits[1:]) - {bits[0]})))
+    return tuple((p, 1 << p) for p in positions), tuple(checks)
+
+
+def rules_hold(mask: int, checks: tuple) -> bool:
+    """Whether every rule holds for the present positions in ``mask`` (the clean case; problems come from _rules)."""
+    for letter, allm, first, rest in checks:
+        m = mask & allm
+        if letter == _R_P:
+            if m and m != allm:
+                return False
+        elif letter == _R_R:
+            if not m:
+                return False
+        elif letter == _R_E:
+            if m & (m - 1):
+                return False
+        elif mask & first:
+            if letter == _R_C:
+                if mask & rest != rest:
+                    return False
+            elif not mask & rest:
+                return False
+    return True
 
 
 class SegmentCheck:
     """Compiled element checks for one guide position (or a dictionary segment)."""
 
-    __slots__ = ("elems", "rules", "n", "fast")
+    __slots__ = ("elems", "rules", "n", "fast", "rule_fast")
 
     def __init__(self, elems: tuple[_Elem, ...], rules: tuple[tuple[str, tuple[int, ...]], ...]):
         self.elems = elems
         self.rules = rules
         self.n = len(elems)
-        # (usage, kind, min, max, codes) per element: the common cases checked inline
-        fast = []
-        for e in elems:
-            de = e.de
-            if e.comps is None and de is not None and de.type in ("AN", "ID") and e.table is None and e.repeat == 1 and not e.qualifier_pos:
-                fast.append((e.usage, _K_CODES if e.codes is not None else _K_TEXT, de.min, de.max, e.codes))
-            else:
-                fast.append((e.usage, _K_OTHER, 0, 0, None))
-        self.fast = tuple(fast)
+        self.rule_fast = compile_rules(rules)
+        # (required, kind, min, max, extra) per element: the clean cases recognised inline
+        self.fast = tuple(_fast_entry(e) for e in elems)
 
     def check(self, els: list[str], comp_sep: str, rep_sep: str | None) -> list[ElementProblem] | None:
         """Problems of one segment (``els[0]`` is the id), or None when it is clean."""
@@ -112,23 +166,50 @@ class SegmentCheck:
                                   f"{els[0]} has {n} elements; the segment has {self.n}", None, False)]
             n = self.n
         fast = self.fast
+        rsep = rep_sep or "\x00"  # no repetition separator: NUL, which no clean value holds
         for i in range(n):
             v = els[i + 1]
-            usage, kind, mn, mx, codes = fast[i]
+            required, kind, mn, mx, extra = fast[i]
             if not v:
-                if usage == "R":
+                if required:
                     out = _add(out, self._missing(i))
                 continue
-            if usage != "N" and kind != _K_OTHER and mn <= len(v) <= mx and comp_sep not in v \
-                    and (rep_sep is None or rep_sep not in v) and (codes is None or v in codes) and v.isprintable():
-                continue  # the common clean case
+            if kind == _K_CODES:
+                if v in extra and mn <= len(v) <= mx:
+                    continue
+            elif kind == _K_TEXT:
+                if mn <= len(v) <= mx and comp_sep not in v and rsep not in v and v.isprintable():
+                    continue
+            elif kind == _K_COMP:
+                if _comp_clean(v.split(comp_sep), extra, rsep):
+                    continue
+            elif kind == _K_REAL:
+                d = v.replace(".", "", 1) if "." in v else v
+                if d.isdigit() and d.isascii() and mn <= len(d) <= mx:
+                    continue
+            elif kind == _K_NUM:
+                if v.isdigit() and v.isascii() and mn <= len(v) <= mx:
+                    continue
+            elif kind == _K_PERIOD:
+                if len(v) == 8 and extra < len(els) and els[extra] == "D8" and _date_ok(v):
+                    continue
+            elif kind == _K_DATE:
+                if _date_ok(v, mn, mx):
+                    continue
             out = self._slow(i, v, els, comp_sep, rep_sep, out)
         if n < self.n:
             for i in range(n, self.n):  # elements after the last one present
-                if fast[i][0] == "R":
+                if fast[i][0]:
                     out = _add(out, self._missing(i))
-        if self.rules:
-            out = _rules(self.rules, els, els[0], "", out)
+        rf = self.rule_fast
+        if rf is not None:
+            mask = 0
+            last = len(els)
+            for p, bit in rf[0]:
+                if p < last and els[p]:
+                    mask |= bit
+            if not rules_hold(mask, rf[1]):
+                out = _rules(self.rules, els, els[0], "", out)
         return out
 
     def _missing(self, i: int) -> ElementProblem:
@@ -160,6 +241,70 @@ def _add(out: list | None, p: ElementProblem) -> list:
         return [p]
     out.append(p)
     return out
+
+
+def _fast_entry(e: _Elem) -> tuple:
+    """(required, kind, min, max, extra) of one element for :meth:`SegmentCheck.check`."""
+    required = e.usage == "R"
+    if e.usage == "N" or e.repeat != 1:
+        return required, _K_OTHER, 0, 0, None
+    if e.comps is not None:
+        if e.list_qualifier >= 0 and any(c.table is not None for c in e.comps):
+            return required, _K_OTHER, 0, 0, None
+        comps = []
+        min_parts = 0
+        for j, c in enumerate(e.comps):
+            kind, extra = _value_kind(c.de, c.codes, c.table)
+            if c.usage == "N" or kind == _K_DATE:
+                kind = _K_OTHER
+            if c.usage == "R":
+                min_parts = j + 1
+            de = c.de
+            comps.append((c.usage == "R", kind, de.min if de else 0, de.max if de else 0, extra))
+        rules = compile_rules(e.comp_rules)
+        return required, _K_COMP, 0, 0, (tuple(comps), len(comps), min_parts, rules[1] if rules else None)
+    de = e.de
+    if e.qualifier_pos:
+        if e.codes is None and e.table is None and de is not None and de.type == "AN" and de.min <= 8 <= de.max:
+            return required, _K_PERIOD, 0, 0, e.qualifier_pos
+        return required, _K_OTHER, 0, 0, None
+    kind, extra = _value_kind(de, e.codes, e.table)
+    return required, kind, de.min if de else 0, de.max if de else 0, extra
+
+
+def _comp_clean(parts: list[str], spec: tuple, rsep: str) -> bool:
+    """Whether a composite's components are all clean (the common case), without building problems."""
+    comps, ncomp, min_parts, rules = spec
+    np_ = len(parts)
+    if np_ > ncomp or np_ < min_parts:
+        return False
+    mask = 0
+    bit = 2
+    for j in range(np_):
+        pv = parts[j]
+        required, kind, mn, mx, extra = comps[j]
+        if not pv:
+            if required:
+                return False
+        elif kind == _K_CODES:
+            if not (pv in extra and mn <= len(pv) <= mx):
+                return False
+        elif kind == _K_TEXT:
+            if not (mn <= len(pv) <= mx and rsep not in pv and pv.isprintable()):
+                return False
+        elif kind == _K_REAL:
+            d = pv.replace(".", "", 1) if "." in pv else pv
+            if not (d.isdigit() and d.isascii() and mn <= len(d) <= mx):
+                return False
+        elif kind == _K_NUM:
+            if not (pv.isdigit() and pv.isascii() and mn <= len(pv) <= mx):
+                return False
+        else:
+            return False
+        if pv:
+            mask |= bit
+        bit <<= 1
+    return rules is None or rules_hold(mask, rules)
 
 
 def _value(e: _Elem, v: str, comp_sep: str, els: list[str], rep: int | None, out: list | None) -> list | None:
@@ -228,9 +373,11 @@ def _simple(de: DataElement | None, codes, table, v: str, ref: str) -> tuple[str
             if v not in codes:
                 return IK4_BAD_CODE, _code_msg(ref, v, de)
         elif table is not None and v not in table:
+            shown = f" {v!r}" if _shown(de) else ""
+            if _closed(table):  # a complete, stable list (states, countries, currencies): the code is invalid
+                return IK4_BAD_CODE, f"{ref} code{shown} is not in the {table.name} list ({table.title})"
             # an external list (CARC, RARC, 507/508 ...) changes every few months and the
             # bundled copy is older than the files it meets: a miss is a warning, not a reject
-            shown = f" {v!r}" if _shown(de) else ""
             return IK4_NOT_IN_LIST, f"{ref} code{shown} is not in the bundled {table.name} list (a newer list can go in X12ENGINE_CODES_PATH)"
         return None
     if t[0] == "N":
@@ -258,6 +405,11 @@ def _simple(de: DataElement | None, codes, table, v: str, ref: str) -> tuple[str
         return None
     # element 1251 and friends: AN in the dictionary, format given by a qualifier
     return None
+
+
+def _closed(table) -> bool:
+    """A table whose ``# missing_code: error`` line says a code it lacks is invalid (maps/codes/README.md)."""
+    return table.meta.get("missing_code", ("warning",))[0].split(" ", 1)[0] == "error"
 
 
 def _numlen(n: int, de: DataElement, ref: str) -> tuple[str, str] | None:

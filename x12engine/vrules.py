@@ -9,18 +9,54 @@ every violation; :data:`RULES` says which sets it applies to.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable
+from functools import lru_cache
+from typing import Callable
 
-from .tree import Loop, Transaction
+from . import vbalance
+from .tree import Group, Interchange, Loop, Transaction
 from .velements import ElementProblem
 from .vfinding import IK3_ELEMENT_ERRORS, IK3_UNEXPECTED
 
 Emit = Callable[..., None]
-Rule = Callable[[Transaction, str, Emit], None]
+_NPI_SEGMENTS = frozenset({"NM1", "N1", "REF"})
 
 
-def _own(loop: Loop, sid: str) -> list[tuple]:
-    return [c for c in loop.children if type(c) is tuple and c[0][0] == sid]
+class SetIndex:
+    """One pass over a set's loop tree: every segment token (tree order), the loops by id (tree
+    order) and the segments that may carry an NPI."""
+
+    __slots__ = ("tokens", "loops", "npi")
+
+    def __init__(self, body: Loop):
+        self.tokens: list[tuple] = []
+        self.loops: dict[str, list[Loop]] = {}
+        self.npi: list[tuple[str, tuple]] = []  # (loop id, token)
+        self._walk(body, "")
+
+    def _walk(self, loop: Loop, loop_id: str) -> None:
+        tokens, npi = self.tokens, self.npi
+        for c in loop.children:
+            t = type(c)
+            if t is tuple:
+                tokens.append(c)
+                if c[0][0] in _NPI_SEGMENTS:
+                    npi.append((loop_id, c))
+            elif t is Loop:
+                self.loops.setdefault(c.id, []).append(c)
+                self._walk(c, c.id)
+            else:  # Unexpected: kept in order for the structure walk
+                tokens.append(c.token)
+
+    def of(self, loop_id: str) -> list[Loop]:
+        return self.loops.get(loop_id, [])
+
+    @staticmethod
+    def own(loop: Loop, sid: str) -> list[tuple]:
+        """The segments with id ``sid`` directly in ``loop`` (rules ask a loop once or twice: no index kept)."""
+        return [c for c in loop.children if type(c) is tuple and c[0][0] == sid]
+
+
+Rule = Callable[[SetIndex, str, Emit], None]
 
 
 def _el(els: list[str], n: int) -> str:
@@ -41,6 +77,7 @@ def _problem(element: int, component: int | None, de: str, message: str, code: s
 # ----------------------------------------------------------------------------
 # NPI (any transaction set): NM108 = XX means NM109 is an NPI
 # ----------------------------------------------------------------------------
+@lru_cache(maxsize=8192)  # a file names the same few providers again and again
 def npi_ok(npi: str) -> bool:
     """Luhn check over the 10-digit NPI with the 80840 card-issuer prefix."""
     if len(npi) != 10 or not npi.isdigit() or not npi.isascii():
@@ -56,16 +93,8 @@ def npi_ok(npi: str) -> bool:
     return total % 10 == 0
 
 
-def _walk(loop: Loop, loop_id: str = "") -> Iterable[tuple[str, tuple]]:
-    for c in loop.children:
-        if type(c) is tuple:
-            yield loop_id, c
-        elif type(c) is Loop:
-            yield from _walk(c, c.id)
-
-
-def rule_npi(txn: Transaction, comp: str, emit: Emit) -> None:
-    for loop_id, tok in _walk(txn.body):
+def rule_npi(ix: SetIndex, comp: str, emit: Emit) -> None:
+    for loop_id, tok in ix.npi:
         els = tok[0]
         if els[0] == "NM1" and _el(els, 8) == "XX" and _el(els, 9):
             if not npi_ok(_el(els, 9)):
@@ -89,14 +118,12 @@ _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 _POINTERS = (("SV1", 7), ("SV3", 11))
 
 
-def _claims(txn: Transaction) -> Iterable[Loop]:
-    return txn.body.loops("2300")
 
 
-def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
     """CLM02 (total claim charge) equals the sum of the service line charges."""
-    for claim in _claims(txn):
-        clm = _own(claim, "CLM")
+    for claim in ix.of("2300"):
+        clm = ix.own(claim, "CLM")
         if not clm:
             continue
         total = _money(_el(clm[0][0], 2))
@@ -108,7 +135,7 @@ def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
         s = Decimal(0)
         for line in lines:
             for sid, n in _LINE_CHARGE:
-                for seg in _own(line, sid):
+                for seg in ix.own(line, sid):
                     v = _money(_el(seg[0], n))
                     if v is not None:
                         s += v
@@ -118,17 +145,17 @@ def rule_claim_total(txn: Transaction, comp: str, emit: Emit) -> None:
                  IK3_ELEMENT_ERRORS, _problem(2, None, "782", "claim total differs from the sum of line charges"), None)
 
 
-def rule_diagnosis_pointers(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
     """Every diagnosis code pointer names one of the claim's HI diagnosis codes."""
-    for claim in _claims(txn):
+    for claim in ix.of("2300"):
         count = 0
-        for hi in _own(claim, "HI"):
+        for hi in ix.own(claim, "HI"):
             for v in hi[0][1:]:
                 if v.split(comp, 1)[0] in _DIAGNOSIS_QUALIFIERS:
                     count += 1
         for line in claim.child_loops("2400"):
             for sid, n in _POINTERS:
-                for seg in _own(line, sid):
+                for seg in ix.own(line, sid):
                     ptrs = _el(seg[0], n)
                     if not ptrs:
                         continue
@@ -139,26 +166,26 @@ def rule_diagnosis_pointers(txn: Transaction, comp: str, emit: Emit) -> None:
                                  IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
 
 
-def rule_self_subscriber(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_self_subscriber(ix: SetIndex, comp: str, emit: Emit) -> None:
     """SBR02 = 18 (the subscriber is the patient): no 2000C patient level under that subscriber."""
-    for sub in txn.body.loops("2000B"):
-        sbr = _own(sub, "SBR")
+    for sub in ix.of("2000B"):
+        sbr = ix.own(sub, "SBR")
         if not sbr or _el(sbr[0][0], 2) != "18":
             continue
         for patient in sub.child_loops("2000C"):
-            hl = _own(patient, "HL")
+            hl = ix.own(patient, "HL")
             if hl:
                 emit(hl[0], "2000C", "error", "patient_loop_for_self",
                      "2000C patient level present although SBR02 = 18 says the subscriber is the patient",
                      IK3_UNEXPECTED, None, None)
 
 
-def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
+def rule_lx_sequence(ix: SetIndex, comp: str, emit: Emit) -> None:
     """LX01 numbers the service lines of a claim 1, 2, 3 …"""
-    for claim in _claims(txn):
+    for claim in ix.of("2300"):
         expected = 1
         for line in claim.child_loops("2400"):
-            lx = _own(line, "LX")
+            lx = ix.own(line, "LX")
             if not lx:
                 continue
             v = _el(lx[0][0], 1)
@@ -168,21 +195,38 @@ def rule_lx_sequence(txn: Transaction, comp: str, emit: Emit) -> None:
             expected = int(v) + 1 if v.isdigit() else expected + 1
 
 
+def rule_billing_zip(ix: SetIndex, comp: str, emit: Emit) -> None:
+    """2010AA N403: a U.S. billing provider address carries the full nine-digit ZIP code (the 5010 837 guides)."""
+    for loop in ix.of("2010AA"):
+        for n4 in ix.own(loop, "N4"):
+            zip_code, country = _el(n4[0], 3), _el(n4[0], 4)
+            if zip_code and country in ("", "US") and not (len(zip_code) == 9 and zip_code.isdigit() and zip_code.isascii()):
+                emit(n4, "2010AA", "error", "zip_not_nine_digits",
+                     "N403 of the billing provider must be the full nine-digit ZIP code for a U.S. address",
+                     IK3_ELEMENT_ERRORS, _problem(3, None, "116", "billing provider ZIP code is not nine digits"), None)
+
+
 # ----------------------------------------------------------------------------
-# 835 balancing: HOOK. x12engine/balance.py (another issue) checks that claim,
-# service line, adjustment and PLB amounts balance against BPR02. It plugs in
-# here as one more entry of RULES["835"], e.g.
-#     RULES["835"] = (rule_npi, balance.rule_balancing)
-# with the same signature (transaction, component separator, emit).
+# rules that read the set with its map (835 balancing): they need the envelope too
 # ----------------------------------------------------------------------------
+ModelRule = Callable[[Interchange, Group, Transaction, Emit], None]
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence),
+    "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence, rule_billing_zip),
     "835": (rule_npi,),
     "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
 }
+MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing,)}
 
 
-def check(txn: Transaction, comp: str, emit: Emit) -> None:
-    for rule in RULES.get(txn.set_id, ()):
-        rule(txn, comp, emit)
+def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None,
+          index: SetIndex | None = None) -> None:
+    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it)."""
+    rules = RULES.get(txn.set_id, ())
+    if rules:
+        ix = index or SetIndex(txn.body)
+        for rule in rules:
+            rule(ix, comp, emit)
+    if inter is not None and group is not None:
+        for model_rule in MODEL_RULES.get(txn.set_id, ()):
+            model_rule(inter, group, txn, emit)

@@ -56,6 +56,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
     hl_parents: set[str] = set()
     hl_expected = 1
     first = True
+    checks: dict[int, tuple] = {}  # id(SegmentNode) -> (SegmentCheck, max use, not used), for this walk
     for tok in toks:
         els = tok[0]
         sid = els[0]
@@ -104,15 +105,23 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
             stack.append(_Frame(loop_node))
         frame = stack[-1]
         loop_id = frame.loop.id if frame.loop is not root else ""
-        n = frame.segs.get(id(target), 0) + 1
-        frame.segs[id(target)] = n
-        if n > target.max_use:
+        tid = id(target)
+        segs = frame.segs
+        n = segs.get(tid, 0) + 1
+        segs[tid] = n
+        info = checks.get(tid)
+        if info is None:  # (compiled element checks, max use, not used) of a guide node, once per walk
+            info = checks[tid] = (compile_node(target), target.max_use, target.usage == "N")
+        chk, max_use, not_used = info
+        if n > max_use:
             emit(tok, loop_id, "error", "segment_over_max",
-                 f"{sid} ({target.name}) occurs {n} times here; at most {target.max_use} allowed", IK3_SEGMENT_OVER_MAX, None, None)
-        if target.usage == "N":
+                 f"{sid} ({target.name}) occurs {n} times here; at most {max_use} allowed", IK3_SEGMENT_OVER_MAX, None, None)
+        if not_used:
             emit(tok, loop_id, "error", "segment_not_used", f"{sid} ({target.name}) is not used in this guide", IK3_NOT_USED, None, None)
         state = target
-        _elements(target, tok, comp, rep, loop_id, emit)
+        problems = chk.check(els, comp, rep)
+        if problems:
+            _report(problems, tok, loop_id, emit)
         if sid == "HL":
             hl_expected = _hl(tok, els, pushes, hl_loops, hl_flags, hl_parents, hl_expected, loop_id, emit)
     last = toks[-1] if toks else None
@@ -131,11 +140,15 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
 def _elements(node: SegmentNode, tok: tuple, comp: str, rep: str | None, loop_id: str, emit: Emit) -> None:
     problems = compile_node(node).check(tok[0], comp, rep)
     if problems:
-        for p in problems:
-            if p.code == "7W":
-                emit(tok, loop_id, "warning", "code_not_in_bundled_list", p.message, None, p, None)
-                continue
-            emit(tok, loop_id, "error", _PROBLEM_CODES.get(p.code, "element_error"), p.message, IK3_ELEMENT_ERRORS, p, None)
+        _report(problems, tok, loop_id, emit)
+
+
+def _report(problems: list[ElementProblem], tok: tuple, loop_id: str, emit: Emit) -> None:
+    for p in problems:
+        if p.code == "7W":
+            emit(tok, loop_id, "warning", "code_not_in_bundled_list", p.message, None, p, None)
+            continue
+        emit(tok, loop_id, "error", _PROBLEM_CODES.get(p.code, "element_error"), p.message, IK3_ELEMENT_ERRORS, p, None)
 
 
 _PROBLEM_CODES = {
