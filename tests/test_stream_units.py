@@ -145,3 +145,14 @@ def test_models_by_claim_carry_their_part():
     assert all(e["x12"]["transaction"]["control_number"] == "0001" for e in entries)
     whole = list(__import__("x12engine").iter_models(FIXTURES / "278-request.x12", by_claim=True))
     assert all("part" not in e for e in whole) and whole[0]["model"] is not None
+
+
+def test_claims_streamed_alone_skip_set_total_checks():
+    """An 835 claim payment on its own cannot balance against BPR02: no false warning."""
+    import x12engine
+
+    whole = x12engine.to_models(FIXTURES / "835-payment.x12")["transactions"][0]
+    assert not [f for f in whole["findings"] if f["code"] == "payment_out_of_balance"]
+    parts = list(x12engine.iter_models(FIXTURES / "835-payment.x12", by_claim=True))
+    assert len(parts) >= 2
+    assert not [f for e in parts for f in e["findings"] if f["code"] == "payment_out_of_balance"]

@@ -95,5 +95,6 @@ def check_remittance(model: dict) -> list[CheckIssue]:
     diff = paid - provider - total
     if diff:
         issues.append(CheckIssue("payment_out_of_balance", "financial_information.payment_amount",
-                                 f"claim payments minus provider adjustments do not equal the total payment (sum CLP04 - sum PLB - BPR02 {_off(diff)})"))
+                                 f"claim payments minus provider adjustments do not equal the total payment (sum CLP04 - sum PLB - BPR02 {_off(diff)})",
+                                 whole_set=True))
     return issues

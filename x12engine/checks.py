@@ -17,6 +17,7 @@ class CheckIssue:
     code: str  # stable machine code, e.g. claim_out_of_balance
     path: str  # JSON path inside the model, e.g. claim_payments[2].services[0]
     message: str  # what is wrong; amounts at most, never names or ids
+    whole_set: bool = False  # about the set's totals: meaningless for one claim streamed on its own
 
     def describe(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

@@ -53,8 +53,11 @@ def _envelope(inter: Interchange, group: Group, txn: Transaction) -> dict:
     }
 
 
-def transaction_model(inter: Interchange, group: Group, txn: Transaction, source: str | None = None) -> dict:
-    """One transaction set → its model entry (``model`` is None when no map reads this guide)."""
+def transaction_model(inter: Interchange, group: Group, txn: Transaction, source: str | None = None,
+                      whole: bool = True) -> dict:
+    """One transaction set → its model entry (``model`` is None when no map reads this guide).
+    ``whole=False``: the set is one streamed claim of a larger set, so checks of the
+    set's totals (an 835's BPR02) are not run on it."""
     entry: dict[str, Any] = {"transaction": txn.set_id, "guide": txn.guide, "map": None, "x12": _envelope(inter, group, txn)}
     findings = [f.to_dict() for f in txn.findings]
     c = map_for_transaction(txn)
@@ -75,7 +78,8 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
     if unmapped:
         entry["unmapped"] = unmapped
     where = Location(source=source, interchange=inter.control_number, group=group.control_number, transaction=txn.control_number)
-    checked = [Finding("warning", i.code, i.describe(), where) for i in run_checks(c.map.name, model)]
+    checked = [Finding("warning", i.code, i.describe(), where) for i in run_checks(c.map.name, model)
+               if whole or not i.whole_set]
     entry["findings"] = findings + [f.to_dict() for f in reader.findings + checked]
     return entry
 
@@ -96,7 +100,7 @@ def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> I
 
 def context_model(ctx, source: str | None = None) -> dict:
     """The model entry of a streamed context: a whole set, or one claim of it with ``part``."""
-    entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source)
+    entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source, whole=ctx.part is None)
     if ctx.part is not None:
         entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": CLAIM_UNITS.get(ctx.transaction.set_id)}
     return entry
