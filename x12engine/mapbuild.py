@@ -75,10 +75,11 @@ class BLoop:
 
 
 class _Scope:
-    __slots__ = ("seg", "elem", "index", "meta", "path")
+    __slots__ = ("seg", "elem", "index", "meta", "path", "shared")
 
-    def __init__(self, seg=None, elem=None, index=0, meta=False, path=""):
+    def __init__(self, seg=None, elem=None, index=0, meta=False, path="", shared=False):
         self.seg, self.elem, self.index, self.meta, self.path = seg, elem, index, meta, path
+        self.shared = shared  # items of an `each A..B by N` list share the segment's other elements (CAS01)
 
 
 def get_path(data: Any, dotted: str) -> Any:
@@ -108,6 +109,7 @@ class MapBuilder:
         self.reserved = "".join(c for c in (d.element, d.component, d.repetition, d.segment, "\n", "\r") if c)
         self.doc: dict = {}
         self.meta: dict = {}
+        self.pools: dict[str, dict] = {}  # pool list name → where it writes and the keys of its items
 
     def fail(self, message: str, path: str | None = None) -> BuildError:
         return BuildError(f"{path}: {message}" if path else message, Location(source=f"map {self.c.map.name}"))
@@ -189,12 +191,15 @@ class MapBuilder:
 
     def _pos(self, ref: Ref, scope: _Scope) -> tuple[int, int | None]:
         if ref.segment is None:
+            if ref.element is not None:  # `+N`
+                return scope.elem + ref.element, None
             return scope.elem, ref.component
         return ref.element, ref.component
 
-    def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope) -> bool:
+    def compatible(self, seg: BSeg, src: Source, quals: list[tuple[Ref, str]], scope: _Scope, value: str | None = None) -> bool:
         e, c = self._pos(src.ref, scope)
-        if seg.get(e, c) != "":
+        have = seg.get(e, c)
+        if have != "" and not (scope.shared and seg is scope.seg and have == value):
             return False
         for cond in src.conds:
             ce, cc = self._pos(cond.ref, scope)
@@ -214,7 +219,7 @@ class MapBuilder:
         for src in sources:
             sid = src.ref.segment
             if sid is None or (scope.seg is not None and scope.seg.id == sid):
-                if self.compatible(scope.seg, src, quals, scope):
+                if self.compatible(scope.seg, src, quals, scope, value):
                     chosen = (scope.seg, src)
                     break
                 continue
@@ -265,7 +270,9 @@ class MapBuilder:
                 present = get_path(data, stmt.field) is not _MISSING
                 self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope)
             elif t is SetConst:
-                if not stmt.only_if_empty:
+                if stmt.value == "@sequence":
+                    self.place((Source(stmt.ref, ()),), str(scope.index + 1), [], loop, scope)
+                elif not stmt.only_if_empty:
                     self.place((Source(stmt.ref, ()),), stmt.value, [], loop, scope)
                 else:
                     later.append(stmt)
@@ -316,6 +323,9 @@ class MapBuilder:
             fill_only = False
             self.used.update(paths)
         values = [None if v is _MISSING else v for v in values]
+        if b.via is not None:
+            self.pointers(b, values[0], loop, scope, paths[0])
+            return True
         if b.is_list:
             items = values[0]
             if not isinstance(items, list):
@@ -332,6 +342,79 @@ class MapBuilder:
         quals = list(zip(fn.qualifiers, qual_values))
         if not self.place(b.sources, text, quals, loop, scope, fill_only=fill_only) and present:
             raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", paths[0])
+        return True
+
+    def pointers(self, b: Binding, items: Any, loop: BLoop, scope: _Scope, path: str) -> None:
+        """Write each value's 1-based position in the pool list, adding the value to the pool when it is new."""
+        pool = self.pools.get(b.via[0])
+        if pool is None:
+            raise self.fail(f"needs the {b.via[0]} list it points into, which this object does not have", path)
+        if not isinstance(items, list):
+            raise self.fail("must be a list", path)
+        if len(items) > len(b.sources):
+            raise self.fail(f"has {len(items)} items; X12 has room for {len(b.sources)}", path)
+        field = b.via[1]
+        for item, src in zip(items, b.sources):
+            key = self.pool_key(pool, field, item, path)
+            if key not in pool["keys"]:
+                self.pool_item(pool, {field: item})
+            self.place((src,), str(pool["keys"].index(key) + 1), [], loop, scope)
+
+    def pool_key(self, pool: dict, field: str, value: Any, path: str) -> str:
+        b = next((b for b in pool["block"].body if type(b) is Binding and field in b.targets), None)
+        if b is None:
+            raise self.fail(f"the pool {pool['block'].name} has no field {field}", path)
+        text, _ = self.convert(b.fn, (value,), _Scope(), path)
+        return text
+
+    def pool_item(self, pool: dict, item: dict) -> None:
+        blk = pool["block"]
+        i = len(pool["keys"])
+        field = next(iter(item))
+        pool["keys"].append(self.pool_key(pool, field, item[field], pool["path"]))
+        self.element_item(blk, pool["loop"], item, i, f"{pool['path']}[{i}]", pool["state"])
+
+    def element_item(self, blk: Block, loop: BLoop, item: dict, i: int, p: str, state: dict) -> None:
+        """One item of an `each A..B` list: the next free element of the list's segments (a new segment when full)."""
+        src = blk.each
+        sid = src.ref.segment
+        width = (blk.each_last.element - src.ref.element) // blk.step + 1
+        segs = state["segs"]
+        seg = segs[-1] if segs and state["fill"][-1] < width else None
+        if seg is not None and blk.step > 1 and not self.fits_shared(blk, seg, item, p):
+            seg = None
+        if seg is None:
+            if state.get("owned"):
+                raise self.fail(f"has more items than fit in its {sid} segment", p)
+            existing = [s for s in loop.segs(sid) if all(s.get(c.ref.element, c.ref.component) in c.codes for c in src.conds)]
+            fresh = [s for s in existing if s not in segs and not s.used(src.ref.element)]
+            if fresh:
+                seg = fresh[0]
+            else:
+                if len(loop.segs(sid)) >= self.allowed(loop, sid):
+                    raise self.fail(f"has more items than fit in the {sid} segments the guide allows", p)
+                seg = self.new_seg(loop, sid)  # the items write the qualifiers the conditions test
+            segs.append(seg)
+            state["fill"].append(0)
+        k = state["fill"][-1]
+        state["fill"][-1] = k + 1
+        self.stmts(blk.body, loop, item, _Scope(seg, src.ref.element + k * blk.step, i, False, p, shared=blk.step > 1))
+
+    def fits_shared(self, blk: Block, seg: BSeg, item: dict, p: str) -> bool:
+        """Whether the item's segment-wide values (CAS01 of a CAS triplet) agree with what the segment holds."""
+        for b in blk.body:
+            if type(b) is not Binding or b.is_list or len(b.targets) != 1:
+                continue
+            if not all(s.ref.segment == seg.id for s in b.sources):
+                continue
+            v = get_path(item, b.targets[0])
+            if v is _MISSING or v is None:
+                continue
+            text, _ = self.convert(b.fn, (v,), _Scope(), f"{p}.{b.targets[0]}")
+            ref = b.sources[0].ref
+            have = seg.get(ref.element, ref.component)
+            if have and have != text:
+                return False
         return True
 
     def convert(self, fn, values: tuple, scope: _Scope, path: str) -> tuple[str, list[str]]:
@@ -372,10 +455,20 @@ class MapBuilder:
         elif kind == "list_each":
             src = blk.each
             sid = src.ref.segment
+            state: dict = {"segs": [], "fill": []}
+            if blk.each_last is not None and scope.seg is not None and scope.seg.id == sid:
+                state = {"segs": [scope.seg], "fill": [0], "owned": True}  # nested in an item that owns the segment (PER of a contact)
+            if blk.pool:
+                self.pools[blk.name] = {"block": blk, "loop": loop, "keys": [], "state": state,
+                                        "path": _join(scope.path, blk.name)}
             for i, item in enumerate(self.items(data, blk, scope)):
                 p = f"{_join(scope.path, blk.name)}[{i}]"
                 if not isinstance(item, dict):
                     raise self.fail("must be an object", p)
+                if blk.pool:
+                    pool = self.pools[blk.name]
+                    first = next((b.targets[0] for b in blk.body if type(b) is Binding), None)
+                    pool["keys"].append(self.pool_key(pool, first, item[first], p) if first in item else f"\x00{i}")
                 if blk.each_last is None:
                     if len(loop.segs(sid)) >= self.allowed(loop, sid):
                         raise self.fail(f"has more items than the guide allows {sid} segments here", p)
@@ -384,16 +477,7 @@ class MapBuilder:
                         seg.put(c.ref.element, c.ref.component, c.codes[0])
                     self.stmts(blk.body, loop, item, _Scope(seg, None, i, False, p))
                 else:
-                    width = blk.each_last.element - src.ref.element + 1
-                    segs = loop.segs(sid)
-                    k = i // width
-                    if k >= len(segs):
-                        if len(segs) >= self.allowed(loop, sid):
-                            raise self.fail(f"has more items than fit in the {sid} segments the guide allows", p)
-                        seg = self.new_seg(loop, sid)
-                    else:
-                        seg = segs[k]
-                    self.stmts(blk.body, loop, item, _Scope(seg, src.ref.element + i % width, i, False, p))
+                    self.element_item(blk, loop, item, i, p, state)
 
     def items(self, data: dict, blk: Block, scope: _Scope) -> list:
         items = get_path(data, blk.name)

@@ -28,7 +28,11 @@ class MapError(X12Error):
 # ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """An element or component reference: ``NM109`` / ``SV101-02``, or ``-02`` inside ``each HI01..HI12``."""
+    """An element or component reference: ``NM109`` / ``SV101-02``, or ``-02`` inside ``each HI01..HI12``.
+
+    ``+1`` (segment and component None, element = the offset) is the element that
+    many places after the current one of an ``each A..B by N`` list.
+    """
 
     segment: str | None  # None for a component of the current element
     element: int | None
@@ -77,6 +81,7 @@ class Binding:
     default: Default | None
     line: int
     fn: object = None  # the Transform, attached when the map is checked
+    via: tuple[str, str] | None = None  # `via POOL FIELD`: the elements hold 1-based pointers into a pool list
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,8 @@ class Block:
     each: Source | None = None
     each_last: Ref | None = None  # `each HI01..HI12`: elements from each.ref to this one
     required: bool = False  # build creates the loop even when the JSON object is absent
+    step: int = 1  # `each A..B by N`: an item spans N elements (`+1`.. name the ones after the first)
+    pool: bool = False  # `pool`: `via` bindings point into this list; elided on read when derivable from them
 
 
 @dataclass(slots=True)
@@ -107,6 +114,8 @@ class When:
     then: list
     otherwise: list
     line: int
+    many: bool = False  # `when many P1, P2 | f`: read takes the first branch when the paths hold more than one loop
+    more: tuple[tuple[Step, ...], ...] = ()  # the paths after the first
 
 
 @dataclass(slots=True, eq=False)
@@ -123,7 +132,7 @@ class Derive:
 @dataclass(frozen=True, slots=True)
 class SetConst:
     ref: Ref
-    value: str
+    value: str  # a code, or `@sequence`: the 1-based position of the list item (LX01), consumed whatever it is on read
     only_if_empty: bool  # `default REF = v` (True) vs `set REF = v` (False)
     line: int
 
@@ -153,6 +162,8 @@ def _lark() -> Lark:
 
 
 def parse_ref(text: str) -> Ref:
+    if text.startswith("+"):
+        return Ref(None, int(text[1:]), None, text)
     if text.startswith("-"):
         return Ref(None, None, int(text[1:]), text)
     comp = None
@@ -238,6 +249,9 @@ class _Compile(Transformer):
     def default_value(self, items):
         return ("default", Default(items[0], items[1] if len(items) > 1 else None))
 
+    def via_pool(self, items):
+        return ("via", (str(items[0]), str(items[1])))
+
     def step(self, items):
         return Step(str(items[0]), items[1] if len(items) > 1 else ())
 
@@ -250,7 +264,7 @@ class _Compile(Transformer):
         for kind, *rest in mods:
             if kind == "transform":
                 transform, args = rest
-            else:
+            elif kind == "default":
                 default = rest[0]
         return transform, args, default
 
@@ -264,7 +278,10 @@ class _Compile(Transformer):
         sources = tuple(i for i in items[1:] if isinstance(i, Source))
         mods = [i for i in items[1:] if isinstance(i, tuple)]
         transform, args, default = self._modifiers(mods)
-        return Binding(targets, sources, is_list, transform, args, default, meta.line)
+        via = next((m[1] for m in mods if m[0] == "via"), None)
+        if via is not None and not is_list:
+            raise MapError("`via` needs a list target (`name[] = ...`)", Location(source=f"{self.file}:{meta.line}"))
+        return Binding(targets, sources, is_list, transform, args, default, meta.line, via=via)
 
     @v_args(meta=True)
     def derive(self, meta, items):
@@ -274,7 +291,10 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def set_stmt(self, meta, items):
-        return SetConst(items[0], items[1], False, meta.line)
+        value = str(items[1])
+        if value.startswith("@") and value != "@sequence":
+            raise MapError(f"`set` takes a code or @sequence, not {value}", Location(source=f"{self.file}:{meta.line}"))
+        return SetConst(items[0], value, False, meta.line)
 
     @v_args(meta=True)
     def default_stmt(self, meta, items):
@@ -314,9 +334,20 @@ class _Compile(Transformer):
     @v_args(meta=True)
     def list_each_element(self, meta, items):
         name, first, last = str(items[0]), items[1], items[2]
-        if first.segment != last.segment or first.component is not None or last.component is not None or last.element < first.element:
+        if first.segment is None or first.segment != last.segment or first.component is not None or last.component is not None or last.element < first.element:
             raise MapError(f"`each {first.text}..{last.text}` must run over elements of one segment", Location(source=f"{self.file}:{meta.line}"))
-        return Block("list_each", name, None, self._body(items[3:]), meta.line, Source(first, ()), last)
+        rest = list(items[3:])
+        conds: tuple = ()
+        if rest and isinstance(rest[0], tuple) and rest[0] and all(isinstance(c, Cond) for c in rest[0]):
+            conds = rest.pop(0)
+        step, pool = 1, False
+        while rest and isinstance(rest[0], Token) and rest[0].type in ("STEP", "POOL"):
+            tok = rest.pop(0)
+            if tok.type == "STEP":
+                step = int(tok)
+            else:
+                pool = True
+        return Block("list_each", name, None, self._body(rest), meta.line, Source(first, conds), last, step=step, pool=pool)
 
     @v_args(meta=True)
     def at_block(self, meta, items):
@@ -331,8 +362,14 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def when_block(self, meta, items):
-        path, name, then, *rest = items
-        return When(path, str(name), then, rest[0] if rest else [], meta.line)
+        many = bool(items) and isinstance(items[0], Token) and items[0].type == "MANY"
+        if many:
+            items = items[1:]
+        paths = []
+        while isinstance(items[0], tuple):
+            paths.append(items.pop(0))
+        name, then, *rest = items
+        return When(paths[0], str(name), then, rest[0] if rest else [], meta.line, many, tuple(paths[1:]))
 
     @v_args(meta=True)
     def fragment(self, meta, items):

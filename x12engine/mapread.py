@@ -65,6 +65,7 @@ class MapReader:
         self.source = source
         self._by_loop: dict[int, dict[str, list[tuple]]] = {}
         self._paths: dict[int, str] = {}
+        self.pools: dict[str, tuple[list[dict], list]] = {}  # pool list name → (items, values `via` pointed to)
 
     # values -------------------------------------------------------------------
     def value(self, tok: tuple, element: int, component: int | None) -> str:
@@ -72,11 +73,16 @@ class MapReader:
 
     def ref_value(self, tok: tuple, ref: Ref, scope: _Scope) -> str:
         if ref.segment is None:
+            if ref.element is not None:  # `+N` in an `each A..B by N` list
+                return self.value(tok, scope.elem + ref.element, None)
             return self.value(tok, scope.elem, ref.component)
         return self.value(tok, ref.element, ref.component)
 
     def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
-        element = scope.elem if ref.segment is None else ref.element
+        if ref.segment is None:
+            element = scope.elem + (ref.element or 0)
+        else:
+            element = ref.element
         self.consumed.setdefault(id(tok), set()).add(element)
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
@@ -152,12 +158,15 @@ class MapReader:
             elif t is Block:
                 self.block(stmt, loop, out, scope)
             elif t is When:
-                branch = stmt.then if self.resolve(loop, stmt.path, claim=False) else stmt.otherwise
-                self.stmts(branch, loop, out, scope)
+                if stmt.many:
+                    hit = sum(len(self.resolve(loop, p, claim=False)) for p in (stmt.path, *stmt.more)) > 1
+                else:
+                    hit = any(self.resolve(loop, p, claim=False) for p in (stmt.path, *stmt.more))
+                self.stmts(stmt.then if hit else stmt.otherwise, loop, out, scope)
             elif t is SetConst:
                 src = Source(stmt.ref, ())
                 for tok in self.candidates(src, loop, scope):
-                    if self.ref_value(tok, stmt.ref, scope) == stmt.value:
+                    if stmt.value == "@sequence" or self.ref_value(tok, stmt.ref, scope) == stmt.value:
                         self.consume(tok, stmt.ref, scope)
             elif t is Derive:
                 self.derive(stmt, out)
@@ -165,6 +174,9 @@ class MapReader:
     def binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
         fn = b.fn
         target = self.meta if scope.meta else out
+        if b.via is not None:
+            self.pointers(b, loop, target, scope)
+            return
         if b.is_list:
             values = []
             for src in b.sources:
@@ -194,6 +206,50 @@ class MapReader:
                     if v is not None:
                         set_path(target, name, v)
             return
+
+    def pointers(self, b: Binding, loop: Loop, target: dict, scope: _Scope) -> None:
+        """`x[] = A | B via POOL FIELD`: each element is a 1-based position in the pool list; the JSON gets that item's FIELD."""
+        items, refs = self.pools.get(b.via[0], ([], []))
+        values = []
+        for src in b.sources:
+            tok, raw = self.locate(src, loop, scope)
+            if tok is None:
+                continue
+            self.consume_source(tok, src, scope)
+            n = int(raw) if raw.isdigit() else 0
+            if 0 < n <= len(items) and b.via[1] in items[n - 1]:
+                value = items[n - 1][b.via[1]]
+                refs.append(value)
+            else:
+                value = raw
+                self.warn("unreadable_value", f"{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as it is",
+                          self.where(tok, loop, src.ref.text))
+            values.append(value)
+        if values:
+            set_path(target, b.targets[0], values)
+
+    def elide_pools(self, body: list, sub: dict) -> None:
+        """A pool list that the pointers alone rebuild (same items, same order, nothing else) is left out."""
+        for stmt in body:
+            if type(stmt) is not Block or not stmt.pool or stmt.name not in self.pools:
+                continue
+            items, refs = self.pools.pop(stmt.name)
+            field = next((b.via[1] for b in self._via_bindings(body) if b.via[0] == stmt.name), None)
+            if field is None:
+                continue
+            derived = [{field: v} for v in dict.fromkeys(refs)]
+            if items == derived:
+                sub.pop(stmt.name, None)
+
+    def _via_bindings(self, body: list):
+        for stmt in body:
+            if type(stmt) is Binding and stmt.via is not None:
+                yield stmt
+            elif type(stmt) is Block:
+                yield from self._via_bindings(stmt.body)
+            elif type(stmt) is When:
+                yield from self._via_bindings(stmt.then)
+                yield from self._via_bindings(stmt.otherwise)
 
     def consume_source(self, tok: tuple, src: Source, scope: _Scope) -> None:
         self.consume(tok, src.ref, scope)
@@ -227,6 +283,8 @@ class MapReader:
                 inner = loop
             sub: dict = {}
             self.stmts(blk.body, inner, sub, scope)
+            if self.pools:
+                self.elide_pools(blk.body, sub)
             if sub:
                 _merge(out, blk.name, sub)
         elif kind == "list_at":
@@ -251,12 +309,14 @@ class MapReader:
                     self.stmts(blk.body, loop, sub, _Scope(tok, None, len(items)))
                     items.append(sub)
                 else:
-                    for e in range(src.ref.element, blk.each_last.element + 1):
+                    for e in range(src.ref.element, blk.each_last.element + 1, blk.step):
                         if self.value(tok, e, None) == "":
                             continue
                         sub = {}
                         self.stmts(blk.body, loop, sub, _Scope(tok, e, len(items)))
                         items.append(sub)
+            if blk.pool:
+                self.pools[blk.name] = (items, [])
             if items:
                 set_path(out, blk.name, items)
 
