@@ -62,6 +62,7 @@ class Default:
 
     first: str
     rest: str | None = None  # for list items after the first (`default ABK then ABF`)
+    elide: bool = True  # `fill`: written the same way, but a value equal to it is still read into the JSON
 
     def for_index(self, index: int) -> str:
         return self.first if index == 0 or self.rest is None else self.rest
@@ -248,6 +249,9 @@ class _Compile(Transformer):
 
     def default_value(self, items):
         return ("default", Default(items[0], items[1] if len(items) > 1 else None))
+
+    def fill_value(self, items):
+        return ("default", Default(items[0], items[1] if len(items) > 1 else None, elide=False))
 
     def via_pool(self, items):
         return ("via", (str(items[0]), str(items[1])))

@@ -198,7 +198,7 @@ class MapReader:
                 self.consume(tok, q, scope)
             value = self.convert(fn, raw, tok, loop, scope, b, src, quals)
             if len(b.targets) == 1:
-                if b.default is not None and b.default.constant and value == b.default.for_index(scope.index):
+                if b.default is not None and b.default.elide and b.default.constant and value == b.default.for_index(scope.index):
                     return
                 set_path(target, b.targets[0], value)
             else:
@@ -279,6 +279,7 @@ class MapReader:
                     return
                 inner = found[0]
                 self.claimed.add(id(inner))
+                self.consume_step(inner, blk.path[-1])
             else:
                 inner = loop
             sub: dict = {}
@@ -291,6 +292,7 @@ class MapReader:
             items = []
             for i, inner in enumerate(self.resolve(loop, blk.path, claim=True)):
                 self.claimed.add(id(inner))
+                self.consume_step(inner, blk.path[-1])
                 sub: dict = {}
                 self.stmts(blk.body, inner, sub, _Scope(index=i))
                 items.append(sub)
@@ -336,6 +338,13 @@ class MapReader:
                     nxt.append(child)
             current = nxt
         return current
+
+    def consume_step(self, loop: Loop, step: Step) -> None:
+        """A path condition (`at 2310A [NM101=DN]`) carries its element: the builder writes it back."""
+        for c in step.conds:
+            toks = self.segments(loop, c.ref.segment)
+            if toks:
+                self.consumed.setdefault(id(toks[0]), set()).add(c.ref.element)
 
     def loop_matches(self, loop: Loop, conds: tuple[Cond, ...]) -> bool:
         for c in conds:

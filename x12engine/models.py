@@ -121,7 +121,8 @@ def _annotate(typ: Any, codes: frozenset[str] | None, default) -> Any:
     if codes is not None:
         extra["x-x12-codes"] = sorted(codes)
     if default is not None and default.constant:
-        extra["x-x12-default"] = default.first if default.rest is None else [default.first, default.rest]
+        key = "x-x12-default" if default.elide else "x-x12-fill"  # fill: written when absent, still read back
+        extra[key] = default.first if default.rest is None else [default.first, default.rest]
     return Annotated[typ, Field(json_schema_extra=extra)] if extra else typ
 
 

@@ -109,9 +109,9 @@ def _bool_read(raw: str) -> bool:
 
 
 def _bool_write(value: Any) -> str:
-    if value is True:
+    if value is True or value == "true":  # the strings are a map's `default true` / `fill true`
         return "Y"
-    if value is False:
+    if value is False or value == "false":
         return "N"
     raise ValueError("is not a boolean")
 
