@@ -146,9 +146,12 @@ def validate_model(c: Compiled, data: dict) -> dict:
 
 
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
-              now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True) -> SetBody:
+              now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True,
+              fill: bool = True) -> SetBody:
+    """``fill=False`` for models read from X12: `fill` defaults then add nothing the X12 did not have."""
     clean = validate_model(c, data)
-    builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters()})
+    builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters(),
+                             "fill": fill})
     builder.build(clean, meta or {})
     left = unused_paths(clean, builder.used, c.map.platform)
     if left and strict:
@@ -164,7 +167,8 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     """Model document, one bare model object, or a list of them → X12 text of one interchange."""
     s = settings or EnvelopeSettings()
     items: list[tuple[Compiled, dict, dict]] = []
-    if isinstance(data, dict) and data.get("format") == MODEL_FORMAT:
+    from_x12 = isinstance(data, dict) and data.get("format") == MODEL_FORMAT
+    if from_x12:
         for n, entry in enumerate(data.get("transactions", [])):
             if not entry.get("map") or entry.get("model") is None:
                 raise BuildError(f"transactions[{n}] has no map/model to build from", Location(source="build"))
@@ -189,7 +193,7 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     for k, (c, model, meta) in enumerate(items):
         try:
             bodies.append(build_set(c, model, meta, control_number=f"{tcn + k:04d}",
-                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters))
+                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters, fill=not from_x12))
         except X12Error as exc:
             if len(items) > 1:
                 raise BuildError(f"item {k}: {exc.message}", exc.location) from None

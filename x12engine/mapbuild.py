@@ -314,6 +314,8 @@ class MapBuilder:
         if not present:
             if not defaults:
                 return False
+            if not b.default.elide and not self.settings.get("fill", True):
+                return True  # a model read from X12 holds every `fill` value the X12 had
             dv = self.default_value(b.default, scope.index)
             if dv is None:
                 return True
@@ -355,6 +357,10 @@ class MapBuilder:
             raise self.fail(f"has {len(items)} items; X12 has room for {len(b.sources)}", path)
         field = b.via[1]
         for item, src in zip(items, b.sources):
+            if isinstance(item, str) and item.startswith("#"):  # a pointer the reader could not resolve: as it was
+                self.check_text(item[1:], path)
+                self.place((src,), item[1:], [], loop, scope)
+                continue
             key = self.pool_key(pool, field, item, path)
             if key not in pool["keys"]:
                 self.pool_item(pool, {field: item})

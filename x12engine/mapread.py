@@ -8,6 +8,7 @@ never the value.
 """
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
@@ -216,13 +217,13 @@ class MapReader:
             if tok is None:
                 continue
             self.consume_source(tok, src, scope)
-            n = int(raw) if raw.isdigit() else 0
+            n = _pointer(raw)
             if 0 < n <= len(items) and b.via[1] in items[n - 1]:
                 value = items[n - 1][b.via[1]]
                 refs.append(value)
-            else:
-                value = raw
-                self.warn("unreadable_value", f"{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as it is",
+            else:  # kept as `#<pointer>`, which the builder writes back as it is
+                value = "#" + raw
+                self.warn("unreadable_value", f"{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
                           self.where(tok, loop, src.ref.text))
             values.append(value)
         if values:
@@ -407,6 +408,15 @@ class MapReader:
             if left:
                 refs = ", ".join(f"{sid}{i:02d}" for i in left)
                 self.warn("element_not_mapped", f"{refs} not carried by the model", self.where(child, loop))
+
+
+def _pointer(raw: str) -> int:
+    """A 1-based pointer; senders write `1.0` for 1 too."""
+    try:
+        d = Decimal(raw)
+    except InvalidOperation:
+        return 0
+    return int(d) if d.is_finite() and d == d.to_integral_value() else 0
 
 
 class Implied:

@@ -224,7 +224,7 @@ class PeriodTransform(Transform):
         if start is None:
             raise ValueError("has an end date without a start date")
         a = _date_write(start)
-        if end is None or _date_write(end) == a:
+        if end is None:  # an end equal to the start came from an RD8 and goes back as one
             return a, ["D8"]
         return f"{a}-{_date_write(end)}", ["RD8"]
 
