@@ -257,8 +257,10 @@ class MapBuilder:
         return True
 
     # ---------------------------------------------------------------- statements
-    def stmts(self, body: list, loop: BLoop, data: dict, scope: _Scope) -> None:
-        later: list = []
+    def stmts(self, body: list, loop: BLoop, data: dict, scope: _Scope, later: list | None = None) -> None:
+        """Statements, then their defaults: a `when` branch's defaults wait for the enclosing block's."""
+        outer = later is not None
+        later = later if outer else []
         for stmt in body:
             t = type(stmt)
             if t is Binding:
@@ -268,7 +270,7 @@ class MapBuilder:
                 self.block(stmt, loop, data, scope)
             elif t is When:
                 present = get_path(data, stmt.field) is not _MISSING
-                self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope)
+                self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope, later)
             elif t is SetConst:
                 if stmt.value == "@sequence":
                     self.place((Source(stmt.ref, ()),), str(scope.index + 1), [], loop, scope)
@@ -278,6 +280,8 @@ class MapBuilder:
                     later.append(stmt)
             elif t is Derive:
                 self.used.add(_join(scope.path, stmt.name))
+        if outer:
+            return
         for stmt in later:
             if type(stmt) is Binding:
                 self.binding(stmt, loop, data, scope, defaults=True)
@@ -320,7 +324,7 @@ class MapBuilder:
             if dv is None:
                 return True
             values = [dv] + [None] * (len(b.targets) - 1)
-            fill_only = not b.default.first.startswith("$")
+            fill_only = b.default.elide and not b.default.first.startswith("$")  # `fill` values are always sent
         else:
             fill_only = False
             self.used.update(paths)
