@@ -215,6 +215,8 @@ class PeriodTransform(Transform):
         if fmt == "RD8" and "-" in raw:
             a, b = raw.split("-", 1)
             return (_date_read(a), _date_read(b))
+        if fmt == "RD8" and len(raw) == 8:  # a range senders cut to its start: the date is all there is
+            return (_date_read(raw), None)
         if fmt == "D8":
             return (_date_read(raw), None)
         raise ReadIssue(f"has a date format qualifier this map does not read ({fmt})")
