@@ -276,7 +276,7 @@ def _strip_positions(unmapped):
     return [{k: v for k, v in u.items() if k not in ("index", "line", "offset")} for u in unmapped or []]
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("837p*.x12")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("837*.x12")), ids=lambda p: p.name)
 def test_837_fixture_is_stable(path):
     doc = to_models(path)
     assert all(t["map"] for t in doc["transactions"])

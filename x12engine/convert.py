@@ -120,10 +120,10 @@ def detect_map(data: dict, transaction: str | None = None) -> Compiled:
         raise BuildError(f"no map builds transaction {transaction!r} (maps: {', '.join(names)})", Location(source="build"))
     paths = _leaf_paths(data)
 
-    def score(c: Compiled) -> tuple[int, int, int]:
-        # fewest unknown fields, then most known ones, then the narrower map (a request over its response)
+    def score(c: Compiled) -> tuple[int, int, bool, int]:
+        # fewest unknown fields, then most known ones, then a `prefer` map, then the narrower map (a request over its response)
         known = field_paths(c.map.name)
-        return (-len(paths - known), len(paths & known), -len(known))
+        return (-len(paths - known), len(paths & known), c.map.prefer, -len(known))
 
     return max(pool, key=score)
 
@@ -148,7 +148,8 @@ def validate_model(c: Compiled, data: dict) -> dict:
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
               now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True,
               fill: bool = True) -> SetBody:
-    """``fill=False`` for models read from X12: `fill` defaults then add nothing the X12 did not have."""
+    """``fill=False`` for models read from X12: only the defaults reading elided are written back;
+    `fill`, `$field` and `@value` defaults add nothing the X12 did not have."""
     clean = validate_model(c, data)
     builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters(),
                              "fill": fill})

@@ -318,8 +318,8 @@ class MapBuilder:
         if not present:
             if not defaults:
                 return False
-            if not b.default.elide and not self.settings.get("fill", True):
-                return True  # a model read from X12 holds every `fill` value the X12 had
+            if not self.settings.get("fill", True) and not (b.default.elide and b.default.constant):
+                return True  # a model read from X12 holds every value these defaults would add, if the X12 had it
             dv = self.default_value(b.default, scope.index)
             if dv is None:
                 return True

@@ -151,6 +151,7 @@ class Map:
     body: list
     path: Path
     sets: list[SetConst] = field(default_factory=list)  # top-level constants (BHT02 ...)
+    prefer: bool = False  # `prefer`: wins when JSON fits several maps of one transaction equally (837P over I/D)
 
 
 # ----------------------------------------------------------------------------
@@ -208,6 +209,9 @@ class _Compile(Transformer):
 
     def platform_decl(self, items):
         self.headers["platform"] = tuple(str(i) for i in items)
+
+    def prefer_decl(self, items):
+        self.headers["prefer"] = True
 
     def include_decl(self, items):
         self.headers.setdefault("include", []).append(_unquote(items[0]))
@@ -425,7 +429,7 @@ def parse_map(path: Path) -> Map:
     return Map(
         name=headers["name"], title=headers.get("title", ""), transaction=headers["transaction"], guide=headers["guide"],
         group=headers["group"], model=headers["model"], model_title=headers.get("model_title", ""),
-        platform=headers["platform"], body=body, path=path, sets=sets,
+        platform=headers["platform"], body=body, path=path, sets=sets, prefer=headers.get("prefer", False),
     )
 
 
