@@ -296,6 +296,8 @@ class MapReader:
                 self.consume_step(inner, blk.path[-1])
                 sub: dict = {}
                 self.stmts(blk.body, inner, sub, _Scope(index=i))
+                if self.pools:
+                    self.elide_pools(blk.body, sub)
                 items.append(sub)
             if items:
                 set_path(out, blk.name, items)
