@@ -232,6 +232,10 @@ class MapBuilder:
                     break
             if chosen:
                 break
+        if chosen is not None and fill_only:
+            e, c = self._pos(chosen[1].ref, scope)
+            if c is not None and not chosen[0].used(e):
+                return False  # a default component only joins a composite the data uses (SV202-01 without SV202-02)
         if chosen is None:
             if fill_only:
                 return False
