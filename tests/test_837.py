@@ -344,3 +344,92 @@ def test_corpus_837_converts_and_is_stable(row):
     for a, b in zip(doc["transactions"], again["transactions"], strict=True):
         assert a["model"] == b["model"]
         assert _strip_positions(a.get("unmapped")) == _strip_positions(b.get("unmapped"))
+
+
+# ----------------------------------------------------------------------------
+# fixtures written for the 837 maps
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["837p-ambulance-cob.x12", "837i-outpatient.x12", "837d-teeth.x12"])
+def test_hand_written_fixture_reads_completely_and_rebuilds_byte_for_byte(name):
+    path = FIXTURES / name
+    doc = to_models(path)
+    entry = only(doc)
+    assert not entry["findings"] and "unmapped" not in entry
+    assert to_x12(doc) == path.read_text()
+
+
+def test_ambulance_claim_with_dependent_icd9_and_other_payer():
+    m = only(to_models(FIXTURES / "837p-ambulance-cob.x12"))["model"]
+    assert m["patient"]["relationship"] == "child" and "relationship" not in m["subscriber"]
+    claim = m["claim"]
+    assert (claim["place_of_service"], claim["claim_frequency"]) == ("ambulance_land", "corrected")
+    assert claim["related_causes_code"] == ["auto_accident", "other_accident"] and claim["state_or_province_code"] == "WA"
+    assert claim["diagnoses"] == [{"code": "802.0", "qualifier": "BK"}, {"code": "873.0", "qualifier": "BF"}]
+    amb = claim["ambulance"]
+    assert (amb["reason_code"], amb["transport_distance"], claim["patient_weight"]) == ("nearest_or_residential_facility", 12, 85)
+    assert amb["applicable_conditions"] == ["admitted_to_hospital", "moved_by_stretcher"]
+    assert amb["not_applicable_conditions"] == ["unconscious_in_shock"]
+    assert amb["dropoff_location"]["address_lines"] == ["MERCY GENERAL HOSPITAL", "1 HOSPITAL WAY"]
+    assert claim["supervising_provider"]["npi"] == "1999999950" and claim["referring_provider"]["last_name"] == "PARK"
+    cob = m["coordination_of_benefits"]
+    assert cob["subscriber"]["relationship"] == "spouse" and cob["payer"]["claim_paid_date"] == "2024-04-01"
+    assert cob["adjustments"][1] == {"group": "contractual_obligations", "reason": "45", "amount": 150, "quantity": 1}
+    line = claim["service_lines"][0]
+    assert line["diagnosis_codes"] == ["802.0", "873.0"] and line["adjudication"]["amount_owed"] == 150
+    assert claim["service_lines"][1]["test_results"] == [{"reference_id": "test_results", "measurement": "hemoglobin", "value": "12.5"}]
+
+
+def test_institutional_claim_fields():
+    claim = only(to_models(FIXTURES / "837i-outpatient.x12"))["model"]["claim"]
+    assert (claim["facility_type_code"], claim["claim_frequency"]) == ("13", "original")
+    assert (claim["admission_type"], claim["admission_source"], claim["patient_status_code"]) == ("elective", "physician_referral", "01")
+    assert (claim["statement_date"], claim["statement_end_date"]) == ("2024-05-02", "2024-05-03")
+    assert claim["principal_diagnosis"] == {"code": "S82.61XA", "present_on_admission": "Y"}
+    assert claim["other_diagnoses"] == [{"code": "W01.0XXA", "present_on_admission": "N"}, {"code": "Z91.81"}]
+    assert claim["principal_procedure"] == {"code": "0QSG04Z", "date": "2024-05-02"}
+    assert claim["occurrence_span_information"] == [{"code": "74", "start_date": "2024-05-02", "end_date": "2024-05-03"}]
+    assert claim["value_information"] == [{"code": "A1", "amount": 250}, {"code": "80", "amount": 1}]
+    assert claim["attending_provider"]["taxonomy_code"] == "207X00000X"
+    assert [ln["revenue_code"] for ln in claim["service_lines"]] == ["0450", "0360", "0762"]
+    assert claim["service_lines"][0]["procedure_modifier_codes"] == ["25"]
+    drg = only(to_models(FIXTURES / "837i-inpatient.x12"))["model"]["claim"]
+    assert drg["admission_date_time"] == "202401050730" and drg["service_lines"][0]["unit_type"] == "days"
+
+
+def test_dental_claim_fields():
+    claim = only(to_models(FIXTURES / "837d-teeth.x12"))["model"]["claim"]
+    first, second, third = claim["service_lines"]
+    assert first["teeth"] == [{"tooth_number": "19", "surfaces": ["M", "O", "D"]}]
+    assert first["diagnosis_codes"] == ["K04.01"] and first["prior_placement_date"] == "2015-03-10"
+    assert second["prosthesis_crown_inlay"] == "I" and third["oral_cavity_designations"] == ["10", "20"]
+    # the lines point at K04.01 first, so the HI order is kept explicitly
+    assert claim["diagnoses"] == [{"code": "K02.52"}, {"code": "K04.01"}]
+    status = only(to_models(FIXTURES / "837d-basic.x12"))["model"]
+    claims = [c for s in status["billing_providers"][0]["subscribers"] for c in s.get("claims", [])]
+    assert claims[0]["tooth_status"][0] == {"tooth_number": "1", "status": "M"}
+    assert claims[0]["orthodontic"] == {"total_months": 24, "months_remaining": 14}
+
+
+@pytest.mark.parametrize("transaction,guide", [("837i", "005010X223A2"), ("837d", "005010X224A2")])
+def test_pokitdok_shape_builds_institutional_and_dental_claims(transaction, guide):
+    model = copy.deepcopy(example("claims_05_request"))
+    line = model["claim"]["service_lines"][0]
+    if transaction == "837i":
+        del line["diagnosis_codes"]
+        model["claim"]["service_lines"] = [{**line, "revenue_code": "0450"}]
+        model["claim"].update({"facility_type_code": "13", "principal_diagnosis": {"code": "J10.1"},
+                               "admission_type": "urgent", "value_information": [{"code": "80", "amount": 2}]})
+    else:
+        model["claim"]["service_lines"] = [{**line, "procedure_code": "D0120", "teeth": [{"tooth_number": "3", "surfaces": ["O"]}]}]
+    x12 = build(model, transaction)
+    every_segment_placed(x12)
+    assert f"ST*837*0001*{guide}~" in x12
+    entry = only(to_models(x12.encode()))
+    assert entry["map"] == transaction and not entry["findings"]
+    back = entry["model"]["claim"]
+    assert back["service_lines"][0]["procedure_code"] == model["claim"]["service_lines"][0]["procedure_code"]
+    if transaction == "837i":
+        assert "HI*ABK:J101~" in x12 and "HI*BE:80:::2~" in x12 and "CL1*2~" in x12
+        assert back["principal_diagnosis"] == {"code": "J10.1"} and back["value_information"] == [{"code": "80", "amount": 2}]
+    else:
+        assert "TOO*JP*3*O~" in x12 and back["service_lines"][0]["diagnosis_codes"] == ["J10.1"]
