@@ -83,6 +83,7 @@ class Binding:
     line: int
     fn: object = None  # the Transform, attached when the map is checked
     via: tuple[str, str] | None = None  # `via POOL FIELD`: the elements hold 1-based pointers into a pool list
+    sids: frozenset[str] | None = None  # the segment ids the sources read (set by the reader; None: not yet known)
 
 
 @dataclass(frozen=True, slots=True)

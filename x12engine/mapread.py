@@ -96,6 +96,13 @@ class MapReader:
             self._by_loop[id(loop)] = idx
         return idx.get(sid, [])
 
+    def _has_any(self, loop: Loop, sids: frozenset[str]) -> bool:
+        idx = self._by_loop.get(id(loop))
+        if idx is None:
+            self.segments(loop, "")
+            idx = self._by_loop[id(loop)]
+        return any(s in idx for s in sids)
+
     def candidates(self, src: Source, loop: Loop, scope: _Scope) -> list[tuple]:
         ref = src.ref
         if ref.segment is None:
@@ -155,6 +162,11 @@ class MapReader:
         for stmt in body:
             t = type(stmt)
             if t is Binding:
+                sids = stmt.sids
+                if sids is None:
+                    sids = stmt.sids = _source_segments(stmt)
+                if sids and (scope.seg is None or scope.seg[0][0] not in sids) and not self._has_any(loop, sids):
+                    continue  # none of its segments is in this loop: nothing to read (the common case in big maps)
                 self.binding(stmt, loop, out, scope)
             elif t is Block:
                 self.block(stmt, loop, out, scope)
@@ -410,6 +422,16 @@ class MapReader:
             if left:
                 refs = ", ".join(f"{sid}{i:02d}" for i in left)
                 self.warn("element_not_mapped", f"{refs} not carried by the model", self.where(child, loop))
+
+
+def _source_segments(b: Binding) -> frozenset[str]:
+    """Segment ids a binding reads; empty when one source reads the envelope or the current element (never skipped)."""
+    out = set()
+    for src in b.sources:
+        if src.ref.segment is None or src.ref.segment in ("GS", "ISA"):
+            return frozenset()
+        out.add(src.ref.segment)
+    return frozenset(out)
 
 
 def _pointer(raw: str) -> int:
