@@ -1,4 +1,4 @@
-"""Hypothesis: generated 837 models survive JSON → X12 → JSON unchanged.
+"""Hypothesis: generated 837P/I/D models survive JSON → X12 → JSON unchanged.
 
 Batches put several claims under one subscriber and several subscribers (some
 with dependents' claims) under one billing provider; the single-claim shape
@@ -178,10 +178,87 @@ def single_claims(draw):
     return out
 
 
-def round_trip(data: dict) -> dict:
-    x12 = to_x12(data, transaction="837p", settings=EnvelopeSettings(now=NOW))
+@st.composite
+def institutional_line(draw):
+    out = {"revenue_code": draw(DIGITS(4)), "charge_amount": draw(AMOUNTS), "unit_count": draw(st.integers(1, 99)),
+           "unit_type": draw(enum("service_line_unit_type", "minutes"))}
+    if draw(st.booleans()):
+        out["procedure_code"] = draw(TEXT)
+        optional(draw, out, "procedure_modifier_codes", st.lists(st.sampled_from(["25", "59", "TC"]), min_size=1, max_size=3))
+    start = draw(DATES)
+    out["service_date"] = start.isoformat()
+    optional(draw, out, "provider_control_number", TEXT)
+    return out
+
+
+@st.composite
+def institutional_claim(draw):
+    out = {"patient_control_number": draw(TEXT), "total_charge_amount": draw(AMOUNTS),
+           "facility_type_code": draw(st.sampled_from(["11", "13", "21", "83"])), "claim_frequency": draw(enum("claim_frequency")),
+           "plan_participation": draw(enum("plan_participation")), "direct_payment": draw(enum("direct_payment")),
+           "information_release": draw(enum("information_release")),
+           "principal_diagnosis": {"code": draw(ICD10)},
+           "service_lines": draw(st.lists(institutional_line(), min_size=1, max_size=3))}
+    optional(draw, out, "admission_type", enum("admission_type"))
+    optional(draw, out, "admission_source", enum("admission_source"))
+    optional(draw, out, "patient_status_code", st.sampled_from(["01", "02", "20", "30"]))
+    if draw(st.booleans()):
+        start = draw(DATES)
+        out["statement_date"] = start.isoformat()
+        out["statement_end_date"] = (start + dt.timedelta(days=draw(st.integers(1, 9)))).isoformat()
+    optional(draw, out, "other_diagnoses", st.lists(st.fixed_dictionaries({"code": ICD10}), min_size=1, max_size=14))
+    optional(draw, out, "value_information", st.lists(st.fixed_dictionaries({"code": DIGITS(2), "amount": AMOUNTS}), min_size=1, max_size=3))
+    optional(draw, out, "occurrence_information", st.lists(st.fixed_dictionaries({"code": DIGITS(2), "date": DATES.map(dt.date.isoformat)}), min_size=1, max_size=3))
+    optional(draw, out, "condition_codes", st.lists(st.fixed_dictionaries({"code": DIGITS(2)}), min_size=1, max_size=3))
+    optional(draw, out, "drg_code", DIGITS(3))
+    if draw(st.booleans()):
+        out["attending_provider"] = {**draw(person()), "npi": draw(DIGITS(10))}
+    return out
+
+
+@st.composite
+def dental_line(draw, codes: list[str]):
+    out = {"procedure_code": "D" + draw(DIGITS(4)), "charge_amount": draw(AMOUNTS),
+           "diagnosis_codes": draw(st.lists(st.sampled_from(codes), min_size=1, max_size=4, unique=True))}
+    if draw(st.booleans()):
+        out["teeth"] = draw(st.lists(st.fixed_dictionaries(
+            {"tooth_number": st.integers(1, 32).map(str)},
+            optional={"surfaces": st.lists(st.sampled_from("BDFILMO"), min_size=1, max_size=5, unique=True)}),
+            min_size=1, max_size=3))
+    optional(draw, out, "oral_cavity_designations", st.lists(st.sampled_from(["00", "01", "10", "20", "30", "40", "L", "R"]), min_size=1, max_size=5))
+    optional(draw, out, "prosthesis_crown_inlay", st.sampled_from(["I", "R"]))
+    optional(draw, out, "unit_count", st.integers(1, 9))
+    return out
+
+
+@st.composite
+def dental_claim(draw):
+    codes = draw(st.lists(ICD10, min_size=1, max_size=4, unique_by=lambda c: c.replace(".", "")))
+    out = {"patient_control_number": draw(TEXT), "total_charge_amount": draw(AMOUNTS),
+           "place_of_service": draw(enum("place_of_service")), "claim_frequency": draw(enum("claim_frequency")),
+           "provider_signature": draw(st.booleans()), "plan_participation": draw(enum("plan_participation")),
+           "direct_payment": draw(enum("direct_payment")), "information_release": draw(enum("information_release")),
+           "service_lines": draw(st.lists(dental_line(codes), min_size=1, max_size=3))}
+    optional(draw, out, "predetermination_number", TEXT)
+    optional(draw, out, "tooth_status", st.lists(st.fixed_dictionaries(
+        {"tooth_number": st.integers(1, 32).map(str), "status": st.sampled_from(["E", "M"])}), min_size=1, max_size=3))
+    return out
+
+
+@st.composite
+def other_guides(draw, kind: str):
+    make = institutional_claim if kind == "837i" else dental_claim
+    subscribers = [{"subscriber": draw(subscriber()), "payer": payer(draw), "claims": [draw(make()), draw(make())]}]
+    if draw(st.booleans()):
+        subscribers.append({"subscriber": draw(subscriber()), "payer": payer(draw),
+                            "patients": [{"patient": draw(patient()), "claims": [draw(make())]}]})
+    return {**header(draw), "billing_providers": [{"billing_provider": draw(billing_provider()), "subscribers": subscribers}]}
+
+
+def round_trip(data: dict, transaction: str = "837p") -> dict:
+    x12 = to_x12(data, transaction=transaction, settings=EnvelopeSettings(now=NOW))
     (entry,) = to_models(x12.encode())["transactions"]
-    assert entry["map"] == "837p"
+    assert entry["map"] == transaction
     assert not entry["findings"], entry["findings"]
     assert "unmapped" not in entry
     assert to_x12(to_models(x12.encode()), settings=EnvelopeSettings(now=NOW)) == x12
@@ -206,3 +283,15 @@ def test_batches_survive_json_x12_json(data):
 @given(single_claims())
 def test_single_claims_survive_json_x12_json(data):
     assert round_trip(data) == _dates_as_text(data)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(other_guides("837i"))
+def test_institutional_batches_survive_json_x12_json(data):
+    assert round_trip(data, "837i") == _dates_as_text(data)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(other_guides("837d"))
+def test_dental_batches_survive_json_x12_json(data):
+    assert round_trip(data, "837d") == _dates_as_text(data)
