@@ -5,7 +5,6 @@ import copy
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
