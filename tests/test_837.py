@@ -158,6 +158,15 @@ def test_icd9_and_unpointed_diagnoses_are_kept_in_the_claim():
     assert back["diagnoses"] == model["claim"]["diagnoses"]
 
 
+def test_empty_modifier_slots_keep_the_position_pokitdok_documents():
+    model = copy.deepcopy(example("claims_01_request"))
+    model["claim"]["service_lines"][0]["procedure_modifier_codes"] = ["", "GT"]
+    x12 = build(model)
+    assert "SV1*HC:99213::GT*60*UN*1***1~" in x12
+    line = only(to_models(x12.encode()))["model"]["claim"]["service_lines"][0]
+    assert line["procedure_modifier_codes"] == ["", "GT"]
+
+
 def test_adjustments_share_a_cas_per_group():
     model = example("claims_13_request")
     x12 = build(model)

@@ -284,3 +284,19 @@ def test_model_documents_rebuild_without_defaults_the_x12_did_not_have():
     from x12engine import to_x12
     again = to_models(to_x12(doc, settings=EnvelopeSettings(now=NOW)).encode())
     assert again["format"] == MODEL_FORMAT and again["transactions"][0]["model"] == model
+
+
+def test_text_lists_keep_empty_slots_before_a_value(tmp_path):
+    c = compiled(tmp_path, """
+at 2000A/2000B/2300/2400 {
+    qualifier = SV101-01 default HC
+    code = SV101-02
+    modifiers[] = SV101-03 | SV101-04 | SV101-05 | SV101-06
+}
+""")
+    segs = build(c, {"code": "X", "modifiers": ["", "GT"]})
+    assert "SV1*HC:X::GT" in segs
+    model, _ = read(c, ["HL*1**20*1", "HL*2*1*22*0", "CLM*A", "LX*1", "SV1*HC:X::GT"])
+    assert model == {"code": "X", "modifiers": ["", "GT"]}
+    model, _ = read(c, ["HL*1**20*1", "HL*2*1*22*0", "CLM*A", "LX*1", "SV1*HC:X:25"])
+    assert model == {"code": "X", "modifiers": ["25"]}  # no trailing blanks

@@ -192,11 +192,18 @@ class MapReader:
             return
         if b.is_list:
             values = []
+            blanks = 0
+            positional = b.transform is None and len({src.ref.segment for src in b.sources}) == 1 and not any(src.conds for src in b.sources)
             for src in b.sources:
                 tok, raw = self.locate(src, loop, scope)
-                if tok is not None:
-                    self.consume_source(tok, src, scope)
-                    values.append(self.convert(fn, raw, tok, loop, scope, b, src))
+                if tok is None:
+                    blanks += 1
+                    continue
+                if positional and blanks:  # `["", "GT"]`: an empty slot before a value keeps its place
+                    values.extend([""] * blanks)
+                blanks = 0
+                self.consume_source(tok, src, scope)
+                values.append(self.convert(fn, raw, tok, loop, scope, b, src))
             if values:
                 set_path(target, b.targets[0], values)
             return
