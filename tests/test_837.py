@@ -125,6 +125,7 @@ def test_claim_x12_has_the_expected_segments():
     assert "CLM*0001*100***11:B:1*Y*A*Y*I~" in x12
     assert "HI*ABK:J101~" in x12 and "SV1*HC:99201:GT*100*UN*1***1~" in x12
     assert "LX*1~" in x12 and "DTP*472*D8*20160125~" in x12
+    assert "BHT*0019*00*0001*20260102*0304*CH~" in x12
 
 
 def test_patient_equal_to_subscriber_has_no_patient_loop():
