@@ -91,6 +91,8 @@ def expected_back(model: dict) -> dict:
     claim.setdefault("patient_control_number", "0001")  # the transaction's control number
     for line in claim["service_lines"]:
         line.setdefault("unit_type", "units")
+        if line.get("is_emergency") is False:  # SV109's only code is Y: false is its absence
+            del line["is_emergency"]
     cob = out.get("coordination_of_benefits")
     if cob:
         cob["subscriber"].setdefault("authorize_payment_to_billing_provider", "yes")
@@ -157,6 +159,15 @@ def test_icd9_and_unpointed_diagnoses_are_kept_in_the_claim():
     assert "HI*BK:4871*BF:7806~" in x12 and "SV1*HC:99213*60*UN*1***1~" in x12
     back = only(to_models(x12.encode()))["model"]["claim"]
     assert back["diagnoses"] == model["claim"]["diagnoses"]
+
+
+def test_indicators_whose_only_code_is_y_write_nothing_for_false():
+    model = copy.deepcopy(example("claims_01_request"))
+    line = model["claim"]["service_lines"][0]
+    x12 = build({**model, "claim": {**model["claim"], "service_lines": [{**line, "is_emergency": False}, {**line, "is_emergency": True}]}})
+    assert "SV1*HC:99213*60*UN*1***1~" in x12 and "SV1*HC:99213*60*UN*1***1**Y~" in x12
+    lines = only(to_models(x12.encode()))["model"]["claim"]["service_lines"]
+    assert "is_emergency" not in lines[0] and lines[1]["is_emergency"] is True
 
 
 def test_empty_modifier_slots_keep_the_position_pokitdok_documents():

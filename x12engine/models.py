@@ -61,6 +61,7 @@ _SIMPLE_TYPES: dict[str, Any] = {
     "number": Union[int, float],
     "decimal": Union[int, float],
     "bool": bool,
+    "flag": bool,
     "time": Annotated[str, Field(pattern=_TIME)],
 }
 

@@ -116,6 +116,11 @@ def _bool_write(value: Any) -> str:
     raise ValueError("is not a boolean")
 
 
+def _flag_write(value: Any) -> str:
+    """Indicators whose only code is Y (SV109, PAT09): false is the element's absence."""
+    return "Y" if _bool_write(value) == "Y" else ""
+
+
 def _icd_read(raw: str) -> str:
     """X12 sends diagnosis codes without the decimal point; PokitDok shows it (R10.9)."""
     if "." in raw or len(raw) <= 3:
@@ -245,6 +250,7 @@ def make(name: str | None, args: tuple) -> Transform:
         "number": (_number_read, _number_write),
         "decimal": (_number_read, _number_write),  # amounts: the same JSON numbers; the name documents intent
         "bool": (_bool_read, _bool_write),
+        "flag": (_bool_read, _flag_write),
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
