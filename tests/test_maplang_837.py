@@ -300,3 +300,17 @@ at 2000A/2000B/2300/2400 {
     assert model == {"code": "X", "modifiers": ["", "GT"]}
     model, _ = read(c, ["HL*1**20*1", "HL*2*1*22*0", "CLM*A", "LX*1", "SV1*HC:X:25"])
     assert model == {"code": "X", "modifiers": ["25"]}  # no trailing blanks
+
+
+def test_flag_writes_y_or_nothing_and_reads_y_and_n(tmp_path):
+    c = compiled(tmp_path, """
+at 2000A/2000B/2300/2400 {
+    code = SV101-02
+    emergency = SV109 as flag
+}
+""")
+    assert "SV1*:X********Y" in build(c, {"code": "X", "emergency": True})
+    assert "SV1*:X" in build(c, {"code": "X", "emergency": False})
+    yes, _ = read(c, ["HL*1**20*1", "HL*2*1*22*0", "CLM*A", "LX*1", "SV1*:X********Y"])
+    no, _ = read(c, ["HL*1**20*1", "HL*2*1*22*0", "CLM*A", "LX*1", "SV1*:X********N"])
+    assert yes["emergency"] is True and no["emergency"] is False
