@@ -389,6 +389,42 @@ SPECS: tuple[Spec, ...] = (
          f"enum: PokitDok apidocs-v4 _claims.md claim acknowledgment example ('accept'); codes: grammars/277ca.x12g STC03",
          tr3=(("277ca", "STC03"),),
          notes=("not in the reference tables: the 277CA guide allows two codes, WQ and U",)),
+    Spec("payer_responsibility", None, "SBR01 (1138)", "Payer Responsibility Sequence Number Code",
+         "X12 005010 element 1138, 837 SBR01 list", f"enum: {PD_CLAIMS} #payer-responsibility; codes: {TR3}",
+         tr3=(("837*", "SBR01"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("plan_participation", None, "CLM07 (1359)", "Provider Accept Assignment Code",
+         "X12 005010 element 1359, 837 CLM07 list", f"enum: {PD_CLAIMS} claim.plan_participation; codes: {TR3}",
+         tr3=(("837*", "CLM07"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("direct_payment", None, "CLM08 (1073)", "Benefits Assignment Certification Indicator",
+         "X12 005010 element 1073, 837 CLM08 list", f"enum: {PD_CLAIMS} claim.direct_payment; codes: {TR3}",
+         tr3=(("837*", "CLM08"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("benefits_assignment", None, "OI03 (1073)", "Benefits Assignment Certification Indicator (other payer)",
+         "X12 005010 element 1073, 837 OI03 list", f"enum: {PD_CLAIMS} subscriber.authorize_payment_to_billing_provider; codes: {TR3}",
+         tr3=(("837*", "OI03"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("information_release", None, "CLM09 / OI06 (1363)", "Release of Information Code",
+         "X12 005010 element 1363, 837 CLM09/OI06 list", f"enum: {PD_CLAIMS} claim.information_release, subscriber.release_of_information_code; codes: {TR3}",
+         tr3=(("837*", "CLM09"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("spinal_condition", None, "CR208 (1342)", "Nature of Condition Code (spinal manipulation)",
+         "X12 005010 element 1342, 837P CR208 list", f"enum: {PD_CLAIMS} #chiropractic-conditions; codes: {TR3}",
+         tr3=(("837p", "CR208"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("dme_certification_type", None, "CR301 (1322)", "Certification Type Code (DME)",
+         "X12 005010 element 1322, 837P CR301 list", f"enum: {PD_CLAIMS} claim.service_lines.dme_certification.type; codes: {TR3}",
+         tr3=(("837p", "CR301"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("test_result_reference", None, "MEA01 (737)", "Measurement Reference Identification Code",
+         "X12 005010 element 737, 837P MEA01 list", f"enum: {PD_CLAIMS} claim.service_lines.test_results.reference_id; codes: {TR3}",
+         tr3=(("837p", "MEA01"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
+    Spec("test_measurement", None, "MEA02 (738)", "Measurement Qualifier",
+         "X12 005010 element 738, 837P MEA02 list", f"enum: {PD_CLAIMS} claim.service_lines.test_results.measurement; codes: {TR3}",
+         tr3=(("837p", "MEA02"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                "codes the 837 guides list inline",)),
 )
 
 # Reference tables deliberately not turned into code tables.
@@ -1143,11 +1179,70 @@ def _listed(text: str, why: str) -> tuple[Added, ...]:
     return tuple(Added(code, "", name, "description-as-value", why)
                  for code, name in (line.split("\t") for line in text.splitlines()))
 
+CLAIMS_837 = "name from PokitDok _claims.md, code from the 837 guide list, matched by X12 description"
 
 ADDED: dict[str, tuple[Added, ...]] = {
     "claim_status_action": (
         Added("WQ", "accept", "Accept", "documented", "added: PokitDok's 277CA example prints action accept for STC03 WQ"),
         Added("U", "reject", "Reject", "proposed", "added: the 277CA rejection code; " + OUR_NAME),
+    ),
+    "payer_responsibility": (
+        Added("A", "four", "Payer Responsibility Four", "derived", CLAIMS_837),
+        Added("B", "five", "Payer Responsibility Five", "derived", CLAIMS_837),
+        Added("C", "six", "Payer Responsibility Six", "derived", CLAIMS_837),
+        Added("D", "seven", "Payer Responsibility Seven", "derived", CLAIMS_837),
+        Added("E", "eight", "Payer Responsibility Eight", "derived", CLAIMS_837),
+        Added("F", "nine", "Payer Responsibility Nine", "derived", CLAIMS_837),
+        Added("G", "ten", "Payer Responsibility Ten", "derived", CLAIMS_837),
+        Added("H", "eleven", "Payer Responsibility Eleven", "derived", CLAIMS_837),
+        Added("P", "primary", "Primary", "derived", CLAIMS_837),
+        Added("S", "secondary", "Secondary", "derived", CLAIMS_837),
+        Added("T", "tertiary", "Tertiary", "derived", CLAIMS_837),
+        Added("U", "unknown", "Unknown", "derived", CLAIMS_837),
+    ),
+    "plan_participation": (
+        Added("A", "assigned", "Assigned", "derived", CLAIMS_837),
+        Added("B", "lab", "Assignment Accepted on Clinical Lab Services Only", "derived", CLAIMS_837),
+        Added("C", "not_assigned", "Not Assigned", "proposed", "added: code from the 837 guide list; PokitDok documents this value as n/a, which is not an enum name; the name is ours from the X12 description"),
+    ),
+    "direct_payment": (
+        Added("Y", "y", "Yes", "derived", CLAIMS_837),
+        Added("N", "n", "No", "derived", CLAIMS_837),
+        Added("W", "not_applicable", "Not Applicable", "proposed", "added: code from the 837 guide list; PokitDok documents this value as n/a, which is not an enum name; the name is ours from the X12 description"),
+    ),
+    "benefits_assignment": (
+        Added("Y", "yes", "Yes", "derived", CLAIMS_837),
+        Added("N", "no", "No", "derived", CLAIMS_837),
+        Added("W", "not_applicable", "Not Applicable", "proposed", "added: code from the 837 guide list; PokitDok documents yes and no only; the name is ours"),
+    ),
+    "information_release": (
+        Added("I", "informed_consent", "Informed Consent to Release Medical Information for Conditions or Diagnoses Regulated by Federal Statutes", "derived", CLAIMS_837),
+        Added("Y", "signed_statement", "Yes, Provider has a Signed Statement Permitting Release of Medical Billing Data Related to a Claim", "derived", CLAIMS_837),
+    ),
+    "spinal_condition": (
+        Added("A", "acute_condition", "Acute Condition", "derived", CLAIMS_837),
+        Added("C", "chronic_condition", "Chronic Condition", "derived", CLAIMS_837),
+        Added("D", "non_acute", "Non-acute", "derived", CLAIMS_837),
+        Added("E", "non_life_threatening", "Non-Life Threatening", "derived", CLAIMS_837),
+        Added("F", "routine", "Routine", "derived", CLAIMS_837),
+        Added("G", "symptomatic", "Symptomatic", "derived", CLAIMS_837),
+        Added("M", "acute_manifestation_chronic_condition", "Acute Manifestation of a Chronic Condition", "derived", CLAIMS_837),
+    ),
+    "dme_certification_type": (
+        Added("I", "initial", "Initial", "derived", CLAIMS_837),
+        Added("R", "renewal", "Renewal", "derived", CLAIMS_837),
+        Added("S", "revised", "Revised", "derived", CLAIMS_837),
+    ),
+    "test_result_reference": (
+        Added("OG", "original", "Original Starting Dosage", "derived", CLAIMS_837),
+        Added("TR", "test_results", "Test Results", "derived", CLAIMS_837),
+    ),
+    "test_measurement": (
+        Added("HT", "height", "Height", "derived", CLAIMS_837),
+        Added("R1", "hemoglobin", "Hemoglobin", "derived", CLAIMS_837),
+        Added("R2", "hematocrit", "Hematocrit", "derived", CLAIMS_837),
+        Added("R3", "epoetin_starting_dosage", "Epoetin Starting Dosage", "derived", CLAIMS_837),
+        Added("R4", "creatinine", "Creatinine", "derived", CLAIMS_837),
     ),
     "insurance_type": tuple(
         Added(code, enum, desc, "proposed",

@@ -144,10 +144,10 @@ def detect_map(data: dict, transaction: str | None = None) -> Compiled:
         raise BuildError(f"no map builds transaction {transaction!r} (maps: {', '.join(names)})", Location(source="build"))
     paths = _leaf_paths(data)
 
-    def score(c: Compiled) -> tuple[int, int, int]:
-        # fewest unknown fields, then most known ones, then the narrower map (a request over its response)
+    def score(c: Compiled) -> tuple[int, int, bool, int]:
+        # fewest unknown fields, then most known ones, then a `prefer` map, then the narrower map (a request over its response)
         known = field_paths(c.map.name)
-        return (-len(paths - known), len(paths & known), -len(known))
+        return (-len(paths - known), len(paths & known), c.map.prefer, -len(known))
 
     return max(pool, key=score)
 
@@ -171,14 +171,18 @@ def validate_model(c: Compiled, data: dict) -> dict:
 
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
               now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True,
-              check: bool = True) -> SetBody:
+              check: bool = True, fill: bool = True) -> SetBody:
+    """``check=False`` skips the map's consistency checks (835 balancing); ``fill=False`` for models
+    read from X12: only the defaults reading elided are written back; `fill`, `$field` and `@value`
+    defaults add nothing the X12 did not have."""
     clean = validate_model(c, data)
     if check:
         issues = run_checks(c.map.name, clean)
         if issues:
             raise BuildError("; ".join(i.describe() + f" [{i.code}]" for i in issues)
                              + " (to_x12(..., check=False) builds it anyway)", Location(source=f"{c.map.name} model"))
-    builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters()})
+    builder = MapBuilder(c, {"control_number": control_number, "now": now, "delimiters": delimiters or Delimiters(),
+                             "fill": fill})
     builder.build(clean, meta or {})
     left = unused_paths(clean, builder.used, c.map.platform)
     if left and strict:
@@ -202,7 +206,8 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     """
     s = settings or EnvelopeSettings()
     items: list[tuple[Compiled, dict, dict]] = []
-    if isinstance(data, dict) and data.get("format") == MODEL_FORMAT:
+    from_x12 = isinstance(data, dict) and data.get("format") == MODEL_FORMAT
+    if from_x12:
         for n, entry in enumerate(data.get("transactions", [])):
             if not entry.get("map") or entry.get("model") is None:
                 raise BuildError(f"transactions[{n}] has no map/model to build from", Location(source="build"))
@@ -227,7 +232,8 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     for k, (c, model, meta) in enumerate(items):
         try:
             bodies.append(build_set(c, model, meta, control_number=f"{tcn + k:04d}",
-                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters, check=check))
+                                    now=now, delimiters=s.delimiters or DEFAULTS.delimiters, check=check,
+                                    fill=not from_x12))
         except X12Error as exc:
             if len(items) > 1:
                 raise BuildError(f"item {k}: {exc.message}", exc.location) from None

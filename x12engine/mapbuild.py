@@ -109,6 +109,7 @@ class MapBuilder:
         self.doc: dict = {}
         self.meta: dict = {}
         self.passed: set[int] = set()  # loops created only on the way to another loop (not yet an object's or list item's own)
+        self.pools: dict[str, dict] = {}  # pool list name → where it writes and the keys of its items
 
     def fail(self, message: str, path: str | None = None) -> BuildError:
         return BuildError(f"{path}: {message}" if path else message, Location(source=f"map {self.c.map.name}"))
@@ -269,6 +270,10 @@ class MapBuilder:
                     break
             if chosen:
                 break
+        if chosen is not None and fill_only:
+            e, c = self._pos(chosen[1].ref, scope)
+            if c is not None and not chosen[0].used(e):
+                return False  # a default component only joins a composite the data uses (SV202-01 without SV202-02)
         if chosen is None:
             if fill_only:
                 return False
@@ -294,8 +299,10 @@ class MapBuilder:
         return True
 
     # ---------------------------------------------------------------- statements
-    def stmts(self, body: list, loop: BLoop, data: dict, scope: _Scope) -> None:
-        later: list = []
+    def stmts(self, body: list, loop: BLoop, data: dict, scope: _Scope, later: list | None = None) -> None:
+        """Statements, then their defaults: a `when` branch's defaults wait for the enclosing block's."""
+        outer = later is not None
+        later = later if outer else []
         for stmt in body:
             t = type(stmt)
             if t is Binding:
@@ -305,14 +312,18 @@ class MapBuilder:
                 self.block(stmt, loop, data, scope)
             elif t is When:
                 present = get_path(data, stmt.field) is not _MISSING
-                self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope)
+                self.stmts(stmt.then if present else stmt.otherwise, loop, data, scope, later)
             elif t is SetConst:
-                if not stmt.only_if_empty:
+                if stmt.value == "@sequence":
+                    self.place((Source(stmt.ref, ()),), str(scope.index + 1), [], loop, scope)
+                elif not stmt.only_if_empty:
                     self.place((Source(stmt.ref, ()),), stmt.value, [], loop, scope)
                 else:
                     later.append(stmt)
             elif t is Derive or t is DeriveCall:
                 self.used.add(_join(scope.path, stmt.name))
+        if outer:
+            return
         for stmt in later:
             if type(stmt) is Binding:
                 self.binding(stmt, loop, data, scope, defaults=True)
@@ -349,15 +360,20 @@ class MapBuilder:
         if not present:
             if not defaults:
                 return False
+            if not self.settings.get("fill", True) and not (b.default.elide and b.default.constant):
+                return True  # a model read from X12 holds every value these defaults would add, if the X12 had it
             dv = self.default_value(b.default, scope.index)
             if dv is None:
                 return True
             values = [[dv] if b.is_list else dv] + [None] * (len(b.targets) - 1)
-            fill_only = not b.default.first.startswith("$")
+            fill_only = b.default.elide and not b.default.first.startswith("$")  # `fill` values are always sent
         else:
             fill_only = False
             self.used.update(paths)
         values = [None if v is _MISSING else v for v in values]
+        if b.via is not None:
+            self.pointers(b, values[0], loop, scope, paths[0])
+            return True
         if b.is_list:
             items = values[0]
             if not isinstance(items, list):
@@ -395,6 +411,70 @@ class MapBuilder:
         if not self.place(b.sources, (rep or "").join(texts), [], loop, scope, fill_only=fill_only) and not fill_only:
             raise self.fail("no room left in the X12 for this value (every place the map allows is taken)", path)
         return True
+
+    def pointers(self, b: Binding, items: Any, loop: BLoop, scope: _Scope, path: str) -> None:
+        """Write each value's 1-based position in the pool list, adding the value to the pool when it is new."""
+        pool = self.pools.get(b.via[0])
+        if pool is None:
+            raise self.fail(f"needs the {b.via[0]} list it points into, which this object does not have", path)
+        if not isinstance(items, list):
+            raise self.fail("must be a list", path)
+        if len(items) > len(b.sources):
+            raise self.fail(f"has {len(items)} items; X12 has room for {len(b.sources)}", path)
+        field = b.via[1]
+        for item, src in zip(items, b.sources):
+            if isinstance(item, str) and item.startswith("#"):  # a pointer the reader could not resolve: as it was
+                self.check_text(item[1:], path)
+                self.place((src,), item[1:], [], loop, scope)
+                continue
+            key = self.pool_key(pool, field, item, path)
+            if key not in pool["keys"]:
+                self.pool_item(pool, {field: item})
+            self.place((src,), str(pool["keys"].index(key) + 1), [], loop, scope)
+
+    def pool_key(self, pool: dict, field: str, value: Any, path: str) -> str:
+        b = next((b for b in pool["block"].body if type(b) is Binding and field in b.targets), None)
+        if b is None:
+            raise self.fail(f"the pool {pool['block'].name} has no field {field}", path)
+        text, _ = self.convert(b.fn, (value,), _Scope(), path)
+        return text
+
+    def pool_item(self, pool: dict, item: dict) -> None:
+        blk = pool["block"]
+        i = len(pool["keys"])
+        field = next(iter(item))
+        pool["keys"].append(self.pool_key(pool, field, item[field], pool["path"]))
+        self.element_item(blk, pool["loop"], item, i, f"{pool['path']}[{i}]", pool["state"])
+
+    def element_item(self, blk: Block, loop: BLoop, item: dict, i: int, p: str, state: dict) -> None:
+        """One item of an element list (`each HI01..HI12`, `each CAS02..CAS19 step 3`): the next free slot
+        of the list's last segment when its own elements (CAS01) agree with the item's; else a segment of
+        the loop the list's conditions admit and no item uses yet (MIA01..04 written, MIA05 free); else a new one."""
+        src = blk.each
+        sid = src.ref.segment
+        keys = self.segment_keys(blk, item, sid, p)
+        segs, fill = state["segs"], state["fill"]
+        n = len(segs) - 1  # only the last segment: items keep their order through a round trip
+        if n < 0 or fill[n] >= len(blk.slots) or any(segs[n].get(e, c) not in ("", v) for e, c, v in keys):
+            n = None
+        if n is None:
+            if state.get("owned"):
+                raise self.fail(f"has more items than fit in its {sid} segment", p)
+            fresh = [s for s in loop.segs(sid) if s not in segs and not s.used(blk.slots[0])
+                     and all(s.get(c.ref.element, c.ref.component) in c.codes for c in src.conds)
+                     and not any(s.get(e, c) not in ("", v) for e, c, v in keys)]
+            if fresh:
+                seg = fresh[0]
+            else:
+                if len(loop.segs(sid)) >= self.allowed(loop, sid):
+                    raise self.fail(f"has more items than fit in the {sid} segments the guide allows", p)
+                seg = self.new_seg(loop, sid)  # the items write the qualifiers the conditions test
+            segs.append(seg)
+            fill.append(0)
+            n = len(segs) - 1
+        k = fill[n]
+        fill[n] = k + 1
+        self.stmts(blk.body, loop, item, _Scope(segs[n], blk.slots[k], i, False, p))
 
     def convert(self, fn, values: tuple, scope: _Scope, path: str) -> tuple[str, list[str]]:
         try:
@@ -438,10 +518,20 @@ class MapBuilder:
         elif kind == "list_each":
             src = blk.each
             sid = src.ref.segment
+            state: dict = {"segs": [], "fill": []}
+            if blk.each_last is not None and scope.seg is not None and scope.seg.id == sid:
+                state = {"segs": [scope.seg], "fill": [0], "owned": True}  # nested in an item that owns the segment (PER of a contact)
+            if blk.pool:
+                self.pools[blk.name] = {"block": blk, "loop": loop, "keys": [], "state": state,
+                                        "path": _join(scope.path, blk.name)}
             for i, item in enumerate(self.items(data, blk, scope)):
                 p = f"{_join(scope.path, blk.name)}[{i}]"
                 if not isinstance(item, dict):
                     raise self.fail("must be an object", p)
+                if blk.pool:
+                    pool = self.pools[blk.name]
+                    first = next((b.targets[0] for b in blk.body if type(b) is Binding), None)
+                    pool["keys"].append(self.pool_key(pool, first, item[first], p) if first in item else f"\x00{i}")
                 if blk.each_last is None:
                     if len(loop.segs(sid)) >= self.allowed(loop, sid):
                         raise self.fail(f"has more items than the guide allows {sid} segments here", p)
@@ -449,21 +539,8 @@ class MapBuilder:
                     for c in src.conds:
                         seg.put(c.ref.element, c.ref.component, c.codes[0])
                     self.stmts(blk.body, loop, item, _Scope(seg, None, i, False, p))
-                elif len(blk.slots) > 1 and blk.slots[1] - blk.slots[0] > 1 or self.segment_keys(blk, item, sid, p) \
-                        or (scope.seg is not None and scope.seg.id == sid):
-                    seg, element = self.free_slot(blk, item, loop, scope, sid, p)
-                    self.stmts(blk.body, loop, item, _Scope(seg, element, i, False, p))
                 else:
-                    width = len(blk.slots)
-                    segs = loop.segs(sid)
-                    k = i // width
-                    if k >= len(segs):
-                        if len(segs) >= self.allowed(loop, sid):
-                            raise self.fail(f"has more items than fit in the {sid} segments the guide allows", p)
-                        seg = self.new_seg(loop, sid)
-                    else:
-                        seg = segs[k]
-                    self.stmts(blk.body, loop, item, _Scope(seg, blk.slots[i % width], i, False, p))
+                    self.element_item(blk, loop, item, i, p, state)
 
     def segment_keys(self, blk: Block, item: dict, sid: str, path: str) -> list[tuple[int, int | None, str]]:
         """Values an element-list item puts into its segment's own elements (CAS01 for CAS02..CAS19):
@@ -481,23 +558,6 @@ class MapBuilder:
             if text is not None:
                 out.append((b.sources[0].ref.element, b.sources[0].ref.component, text))
         return out
-
-    def free_slot(self, blk: Block, item: dict, loop: BLoop, scope: _Scope, sid: str, path: str) -> tuple[BSeg, int]:
-        """The first segment with an empty slot whose own elements agree with the item's; else a new segment."""
-        keys = self.segment_keys(blk, item, sid, path)
-        nested = scope.seg is not None and scope.seg.id == sid
-        segs = [scope.seg] if nested else loop.segs(sid)
-        for seg in segs:
-            if any(seg.get(e, c) not in ("", v) for e, c, v in keys):
-                continue
-            for element in blk.slots:
-                if not seg.used(element):
-                    return seg, element
-        if nested:
-            raise self.fail(f"has more items than fit in this {sid} segment", path)
-        if len(segs) >= self.allowed(loop, sid):
-            raise self.fail(f"has more items than fit in the {sid} segments the guide allows", path)
-        return self.new_seg(loop, sid), blk.slots[0]
 
     def items(self, data: dict, blk: Block, scope: _Scope) -> list:
         items = get_path(data, blk.name)

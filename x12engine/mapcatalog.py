@@ -147,7 +147,19 @@ class _Checker:
         return MapError(message, Location(source=f"{self.m.path}:{line}"))
 
     def check(self) -> None:
+        self.pools: dict[str, set[str]] = {}
+        self._collect_pools(self.m.body)
         self.stmts(self.m.body, self.guide.root, None)
+
+    def _collect_pools(self, body: list) -> None:
+        for stmt in body:
+            if isinstance(stmt, Block):
+                if stmt.pool:
+                    self.pools[stmt.name] = {t for b in stmt.body if isinstance(b, Binding) for t in b.targets}
+                self._collect_pools(stmt.body)
+            elif isinstance(stmt, When):
+                self._collect_pools(stmt.then)
+                self._collect_pools(stmt.otherwise)
 
     def loop_at(self, loop: LoopNode, path: tuple[Step, ...], line: int) -> LoopNode:
         node = loop
@@ -207,6 +219,8 @@ class _Checker:
                 for a in stmt.args:
                     if isinstance(a, Ref):
                         self.ref(loop, a, each, stmt.line)
+                if stmt.via is not None and stmt.via[1] not in self.pools.get(stmt.via[0], ()):
+                    raise self.fail(stmt.line, f"`via {stmt.via[0]} {stmt.via[1]}`: no `pool` list {stmt.via[0]} binding {stmt.via[1]}")
                 self.transform(stmt)
             elif isinstance(stmt, Derive):
                 if stmt.quantifier == "local":  # read from the current loop: its references must fit it
@@ -222,7 +236,8 @@ class _Checker:
             elif isinstance(stmt, SetConst):
                 self.ref(loop, stmt.ref, each, stmt.line)
             elif isinstance(stmt, When):
-                self.loop_at(loop, stmt.path, stmt.line)
+                for path in (stmt.path, *stmt.more):
+                    self.loop_at(loop, path, stmt.line)
                 self.stmts(stmt.then, loop, each)
                 self.stmts(stmt.otherwise, loop, each)
             elif isinstance(stmt, Block):

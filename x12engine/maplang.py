@@ -30,7 +30,8 @@ class MapError(X12Error):
 @dataclass(frozen=True, slots=True)
 class Ref:
     """An element or component reference: ``NM109`` / ``SV101-02``, ``-02`` inside ``each HI01..HI12``,
-    or ``+1`` / ``+1-02`` (the element *offset* positions after the current one) inside an element list."""
+    or ``+1`` / ``+1-02`` (the element *offset* positions after the current one) inside an element list
+    (``each CAS02..CAS19 step 3``: ``+1``, ``+2`` are the other elements of an item)."""
 
     segment: str | None  # None for a component of the current element
     element: int | None
@@ -61,6 +62,7 @@ class Default:
 
     first: str
     rest: str | None = None  # for list items after the first (`default ABK then ABF`)
+    elide: bool = True  # `fill`: written the same way, but a value equal to it is still read into the JSON
 
     def for_index(self, index: int) -> str:
         return self.first if index == 0 or self.rest is None else self.rest
@@ -82,6 +84,7 @@ class Binding:
     fn: object = None  # the Transform, attached when the map is checked
     repeats: bool = False  # `name[] = EB03 repeats`: one list item per repetition of the one source element
     needs: object = None  # reader's cache: the segment ids a value can come from (False: any), set on first use
+    via: tuple[str, str] | None = None  # `via POOL FIELD`: the elements hold 1-based pointers into a pool list
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class Block:
     slots: tuple[int, ...] = ()  # element lists: the element each item starts at (HI01..HI12, CAS02..CAS19 step 3)
     required: bool = False  # build creates the loop even when the JSON object is absent
     own: bool = False  # `at PATH own`: the block claims its loop (a later `list … at PATH` skips it)
+    pool: bool = False  # `pool`: `via` bindings point into this list; elided on read when derivable from them
 
 
 @dataclass(slots=True)
@@ -114,6 +118,8 @@ class When:
     then: list
     otherwise: list
     line: int
+    many: bool = False  # `when many P1, P2 | f`: read takes the first branch when the paths hold more than one loop
+    more: tuple[tuple[Step, ...], ...] = ()  # the paths after the first
 
 
 @dataclass(slots=True, eq=False)
@@ -141,7 +147,7 @@ class DeriveCall:
 @dataclass(frozen=True, slots=True)
 class SetConst:
     ref: Ref
-    value: str
+    value: str  # a code, or `@sequence`: the 1-based position of the list item (LX01), consumed whatever it is on read
     only_if_empty: bool  # `default REF = v` (True) vs `set REF = v` (False)
     line: int
 
@@ -159,6 +165,7 @@ class Map:
     body: list
     path: Path
     sets: list[SetConst] = field(default_factory=list)  # top-level constants (BHT02 ...)
+    prefer: bool = False  # `prefer`: wins when JSON fits several maps of one transaction equally (837P over I/D)
 
 
 # ----------------------------------------------------------------------------
@@ -218,6 +225,9 @@ class _Compile(Transformer):
     def platform_decl(self, items):
         self.headers["platform"] = tuple(str(i) for i in items)
 
+    def prefer_decl(self, items):
+        self.headers["prefer"] = True
+
     def include_decl(self, items):
         self.headers.setdefault("include", []).append(_unquote(items[0]))
 
@@ -261,6 +271,11 @@ class _Compile(Transformer):
 
     def repeats_mod(self, items):
         return ("repeats",)
+    def fill_value(self, items):
+        return ("default", Default(items[0], items[1] if len(items) > 1 else None, elide=False))
+
+    def via_pool(self, items):
+        return ("via", (str(items[0]), str(items[1])))
 
     def step(self, items):
         return Step(str(items[0]), items[1] if len(items) > 1 else ())
@@ -292,7 +307,10 @@ class _Compile(Transformer):
         if repeats and (not is_list or len(sources) != 1 or sources[0].ref.segment is None):
             raise MapError("`repeats` needs a list target and exactly one element: `name[] = EB03 repeats`",
                            Location(source=f"{self.file}:{meta.line}"))
-        return Binding(targets, sources, is_list, transform, args, default, meta.line, repeats=repeats)
+        via = next((m[1] for m in mods if m[0] == "via"), None)
+        if via is not None and not is_list:
+            raise MapError("`via` needs a list target (`name[] = ...`)", Location(source=f"{self.file}:{meta.line}"))
+        return Binding(targets, sources, is_list, transform, args, default, meta.line, repeats=repeats, via=via)
 
     @v_args(meta=True)
     def derive(self, meta, items):
@@ -307,7 +325,10 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def set_stmt(self, meta, items):
-        return SetConst(items[0], items[1], False, meta.line)
+        value = str(items[1])
+        if value.startswith("@") and value != "@sequence":
+            raise MapError(f"`set` takes a code or @sequence, not {value}", Location(source=f"{self.file}:{meta.line}"))
+        return SetConst(items[0], value, False, meta.line)
 
     @v_args(meta=True)
     def default_stmt(self, meta, items):
@@ -349,22 +370,37 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def list_each_element(self, meta, items):
-        name, first, last = str(items[0]), items[1], items[2]
-        if first.segment != last.segment or first.component is not None or last.component is not None or last.element < first.element:
-            raise MapError(f"`each {first.text}..{last.text}` must run over elements of one segment", Location(source=f"{self.file}:{meta.line}"))
-        return Block("list_each", name, None, self._body(items[3:]), meta.line, Source(first, ()), last,
-                     slots=tuple(range(first.element, last.element + 1)))
+        name = str(items[0])
+        rest = list(items[1:])
+        ranges: list[tuple] = []
+        while rest and isinstance(rest[0], tuple) and rest[0] and isinstance(rest[0][0], Ref):
+            ranges.append(rest.pop(0))
+        conds: tuple = ()
+        if rest and isinstance(rest[0], tuple) and rest[0] and all(isinstance(c, Cond) for c in rest[0]):
+            conds = rest.pop(0)
+        step, pool = 1, False
+        while rest and isinstance(rest[0], Token) and rest[0].type in ("STEP", "POOL"):
+            tok = rest.pop(0)
+            if tok.type == "STEP":
+                step = int(tok)
+            else:
+                pool = True
+        return self._slots(meta, name, ranges, step, conds, pool, rest)
 
     def slot(self, items):
         return tuple(items)
 
-    def _slots(self, meta, name: str, ranges: list[tuple], step: int, body: list) -> Block:
-        """An element list over explicit elements: ranges of one segment, items every `step` elements."""
+    def _slots(self, meta, name: str, ranges: list[tuple], step: int, conds: tuple, pool: bool, body: list) -> Block:
+        """An element list over explicit elements: ranges of one segment, an item every `step` elements.
+
+        One representation for every form (`HI01..HI12`, `CAS02..CAS19 step 3`, `MIA05 | MIA20..MIA23`):
+        ``slots`` holds the element each item starts at; ``+N`` refs reach the rest of an item.
+        """
         where = Location(source=f"{self.file}:{meta.line}")
         refs = [r for rng in ranges for r in rng]
         seg = refs[0].segment
         if any(r.segment is None or r.segment != seg or r.component is not None for r in refs):
-            raise MapError("an element list must run over whole elements of one segment", where)
+            raise MapError(f"`each {refs[0].text}..{refs[-1].text}` must run over whole elements of one segment", where)
         slots: list[int] = []
         for rng in ranges:
             first, last = rng[0], rng[-1]
@@ -374,20 +410,8 @@ class _Compile(Transformer):
         if len(set(slots)) != len(slots) or slots != sorted(slots):
             raise MapError("the elements of an element list must be in order and not repeat", where)
         last_ref = Ref(seg, slots[-1] + step - 1, None, f"{seg}{slots[-1] + step - 1:02d}")
-        return Block("list_each", name, None, self._body(body), meta.line, Source(refs[0], ()), last_ref, slots=tuple(slots))
-
-    @v_args(meta=True)
-    def list_each_step(self, meta, items):
-        name, first, last, step = str(items[0]), items[1], items[2], int(items[3])
-        return self._slots(meta, name, [(first, last)], step, items[4:])
-
-    @v_args(meta=True)
-    def list_each_slots(self, meta, items):
-        name = str(items[0])
-        is_slot = lambda i: isinstance(i, tuple) and bool(i) and isinstance(i[0], Ref)  # noqa: E731
-        ranges = [i for i in items[1:] if is_slot(i)]
-        body = [i for i in items[1:] if not is_slot(i)]
-        return self._slots(meta, name, ranges, 1, body)
+        return Block("list_each", name, None, self._body(body), meta.line, Source(refs[0], conds), last_ref,
+                     slots=tuple(slots), pool=pool)
 
     @v_args(meta=True)
     def at_block(self, meta, items):
@@ -404,8 +428,14 @@ class _Compile(Transformer):
 
     @v_args(meta=True)
     def when_block(self, meta, items):
-        path, name, then, *rest = items
-        return When(path, str(name), then, rest[0] if rest else [], meta.line)
+        many = bool(items) and isinstance(items[0], Token) and items[0].type == "MANY"
+        if many:
+            items = items[1:]
+        paths = []
+        while isinstance(items[0], tuple):
+            paths.append(items.pop(0))
+        name, then, *rest = items
+        return When(paths[0], str(name), then, rest[0] if rest else [], meta.line, many, tuple(paths[1:]))
 
     @v_args(meta=True)
     def fragment(self, meta, items):
@@ -473,7 +503,7 @@ def parse_map(path: Path) -> Map:
     return Map(
         name=headers["name"], title=headers.get("title", ""), transaction=headers["transaction"], guide=headers["guide"],
         group=headers["group"], model=headers["model"], model_title=headers.get("model_title", ""),
-        platform=headers["platform"], body=body, path=path, sets=sets,
+        platform=headers["platform"], body=body, path=path, sets=sets, prefer=headers.get("prefer", False),
     )
 
 
@@ -516,8 +546,8 @@ def _renamed(body: list, renames: dict[str, str]) -> list:
         if isinstance(stmt, Block):
             out.append(replace(stmt, path=steps(stmt.path), body=_renamed(stmt.body, renames)))
         elif isinstance(stmt, When):
-            out.append(replace(stmt, path=steps(stmt.path), then=_renamed(stmt.then, renames),
-                               otherwise=_renamed(stmt.otherwise, renames)))
+            out.append(replace(stmt, path=steps(stmt.path), more=tuple(steps(p) for p in stmt.more),
+                               then=_renamed(stmt.then, renames), otherwise=_renamed(stmt.otherwise, renames)))
         else:
             out.append(stmt)
     return out

@@ -8,6 +8,7 @@ never the value.
 """
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
@@ -67,6 +68,7 @@ class MapReader:
         self._by_loop: dict[int, dict[str, list[tuple]]] = {}
         self._paths: dict[int, str] = {}
         self._quals: dict[tuple, set[str]] = {}
+        self.pools: dict[str, tuple[list[dict], list]] = {}  # pool list name → (items, values `via` pointed to)
 
     # values -------------------------------------------------------------------
     def value(self, tok: tuple, element: int, component: int | None) -> str:
@@ -220,12 +222,15 @@ class MapReader:
         if t is Block:
             self.block(stmt, loop, out, scope)
         elif t is When:
-            branch = stmt.then if self.resolve(loop, stmt.path, claim=False) else stmt.otherwise
-            self.stmts(branch, loop, out, scope)
+            if stmt.many:
+                hit = sum(len(self.resolve(loop, p, claim=False)) for p in (stmt.path, *stmt.more)) > 1
+            else:
+                hit = any(self.resolve(loop, p, claim=False) for p in (stmt.path, *stmt.more))
+            self.stmts(stmt.then if hit else stmt.otherwise, loop, out, scope)
         elif t is SetConst:
             src = Source(stmt.ref, ())
             for tok in self.candidates(src, loop, scope):
-                if self.ref_value(tok, stmt.ref, scope) == stmt.value:
+                if stmt.value == "@sequence" or self.ref_value(tok, stmt.ref, scope) == stmt.value:
                     self.consume(tok, stmt.ref, scope)
         elif t is Derive:
             if stmt.quantifier == "local":
@@ -261,13 +266,23 @@ class MapReader:
         if b.repeats:
             self.repetitions(b, loop, target, scope)
             return
+        if b.via is not None:
+            self.pointers(b, loop, target, scope)
+            return
         if b.is_list:
             values = []
+            blanks = 0
+            positional = b.transform is None and len({src.ref.segment for src in b.sources}) == 1 and not any(src.conds for src in b.sources)
             for src in b.sources:
                 tok, raw = self.locate(src, loop, scope)
-                if tok is not None:
-                    self.consume_source(tok, src, scope)
-                    values.append(self.convert(fn, raw, tok, loop, scope, b, src))
+                if tok is None:
+                    blanks += 1
+                    continue
+                if positional and blanks:  # `["", "GT"]`: an empty slot before a value keeps its place
+                    values.extend([""] * blanks)
+                blanks = 0
+                self.consume_source(tok, src, scope)
+                values.append(self.convert(fn, raw, tok, loop, scope, b, src))
             if values:
                 set_path(target, b.targets[0], values)
             return
@@ -282,7 +297,7 @@ class MapReader:
                 self.consume(tok, q, scope)
             value = self.convert(fn, raw, tok, loop, scope, b, src, quals)
             if len(b.targets) == 1:
-                if b.default is not None and b.default.constant and value == b.default.for_index(scope.index):
+                if b.default is not None and b.default.elide and b.default.constant and value == b.default.for_index(scope.index):
                     return
                 set_path(target, b.targets[0], value)
             else:
@@ -310,9 +325,53 @@ class MapReader:
                     values.append(self.convert(b.fn, v, tok, loop, scope, b, src))
             self.consume_source(tok, src, scope)
             d = b.default
-            if values and not (d is not None and d.constant and values == [d.first]):
+            if values and not (d is not None and d.elide and d.constant and values == [d.first]):
                 set_path(target, b.targets[0], values)
             return
+
+    def pointers(self, b: Binding, loop: Loop, target: dict, scope: _Scope) -> None:
+        """`x[] = A | B via POOL FIELD`: each element is a 1-based position in the pool list; the JSON gets that item's FIELD."""
+        items, refs = self.pools.get(b.via[0], ([], []))
+        values = []
+        for src in b.sources:
+            tok, raw = self.locate(src, loop, scope)
+            if tok is None:
+                continue
+            self.consume_source(tok, src, scope)
+            n = _pointer(raw)
+            if 0 < n <= len(items) and b.via[1] in items[n - 1]:
+                value = items[n - 1][b.via[1]]
+                refs.append(value)
+            else:  # kept as `#<pointer>`, which the builder writes back as it is
+                value = "#" + raw
+                self.warn("unreadable_value", f"{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
+                          self.where(tok, loop, src.ref.text))
+            values.append(value)
+        if values:
+            set_path(target, b.targets[0], values)
+
+    def elide_pools(self, body: list, sub: dict) -> None:
+        """A pool list that the pointers alone rebuild (same items, same order, nothing else) is left out."""
+        for stmt in body:
+            if type(stmt) is not Block or not stmt.pool or stmt.name not in self.pools:
+                continue
+            items, refs = self.pools.pop(stmt.name)
+            field = next((b.via[1] for b in self._via_bindings(body) if b.via[0] == stmt.name), None)
+            if field is None:
+                continue
+            derived = [{field: v} for v in dict.fromkeys(refs)]
+            if items == derived:
+                sub.pop(stmt.name, None)
+
+    def _via_bindings(self, body: list):
+        for stmt in body:
+            if type(stmt) is Binding and stmt.via is not None:
+                yield stmt
+            elif type(stmt) is Block:
+                yield from self._via_bindings(stmt.body)
+            elif type(stmt) is When:
+                yield from self._via_bindings(stmt.then)
+                yield from self._via_bindings(stmt.otherwise)
 
     def consume_source(self, tok: tuple, src: Source, scope: _Scope) -> None:
         self.consume(tok, src.ref, scope)
@@ -349,6 +408,8 @@ class MapReader:
                 inner = loop
             sub: dict = {}
             self.stmts(blk.body, inner, sub, scope)
+            if self.pools:
+                self.elide_pools(blk.body, sub)
             if sub:
                 _merge(out, blk.name, sub)
         elif kind == "list_at":
@@ -359,6 +420,8 @@ class MapReader:
                 self.claimed.add(id(inner))
                 sub: dict = dict(captured)
                 self.stmts(blk.body, inner, sub, _Scope(index=i))
+                if self.pools:
+                    self.elide_pools(blk.body, sub)
                 items.append(sub)
             if items:
                 set_path(out, blk.name, items)
@@ -381,6 +444,8 @@ class MapReader:
                         sub = {}
                         self.stmts(blk.body, loop, sub, _Scope(tok, e, len(items)))
                         items.append(sub)
+            if blk.pool:
+                self.pools[blk.name] = (items, [])
             if items:
                 set_path(out, blk.name, items)
 
@@ -604,6 +669,15 @@ def _needs_of(b: Binding) -> tuple | bool:
                      and c.ref.element is not None and not any(str(x).startswith("$") for x in c.codes)), None)
         per_source.append((seg, None, None) if qual is None else (seg, qual.ref.element, frozenset(qual.codes)))
     return frozenset(ids), tuple(per_source)
+
+
+def _pointer(raw: str) -> int:
+    """A 1-based pointer; senders write `1.0` for 1 too."""
+    try:
+        d = Decimal(raw)
+    except InvalidOperation:
+        return 0
+    return int(d) if d.is_finite() and d == d.to_integral_value() else 0
 
 
 class Implied:

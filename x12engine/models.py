@@ -68,6 +68,7 @@ _SIMPLE_TYPES: dict[str, Any] = {
     "number": Union[int, float],
     "decimal": Union[int, float],
     "bool": bool,
+    "flag": bool,
     "time": Annotated[str, Field(pattern=_TIME)],
 }
 
@@ -128,7 +129,8 @@ def _annotate(typ: Any, codes: frozenset[str] | None, default) -> Any:
     if codes is not None:
         extra["x-x12-codes"] = sorted(codes)
     if default is not None and default.constant:
-        extra["x-x12-default"] = default.first if default.rest is None else [default.first, default.rest]
+        key = "x-x12-default" if default.elide else "x-x12-fill"  # fill: written when absent, still read back
+        extra[key] = default.first if default.rest is None else [default.first, default.rest]
     return Annotated[typ, Field(json_schema_extra=extra)] if extra else typ
 
 

@@ -112,11 +112,16 @@ def _bool_read(raw: str) -> bool:
 
 
 def _bool_write(value: Any) -> str:
-    if value is True:
+    if value is True or value == "true":  # the strings are a map's `default true` / `fill true`
         return "Y"
-    if value is False:
+    if value is False or value == "false":
         return "N"
     raise ValueError("is not a boolean")
+
+
+def _flag_write(value: Any) -> str:
+    """Indicators whose only code is Y (SV109, PAT09): false is the element's absence."""
+    return "Y" if _bool_write(value) == "Y" else ""
 
 
 def _icd_read(raw: str) -> str:
@@ -218,6 +223,8 @@ class PeriodTransform(Transform):
         if fmt == "RD8" and "-" in raw:
             a, b = raw.split("-", 1)
             return (_date_read(a), _date_read(b))
+        if fmt == "RD8" and len(raw) == 8:  # a range senders cut to its start: the date is all there is
+            return (_date_read(raw), None)
         if fmt == "D8":
             return (_date_read(raw), None)
         raise ReadIssue(f"has a date format qualifier this map does not read ({fmt})")
@@ -351,6 +358,7 @@ def make(name: str | None, args: tuple) -> Transform:
         "number": (_number_read, _number_write),
         "decimal": (_number_read, _number_write),  # amounts: the same JSON numbers; the name documents intent
         "bool": (_bool_read, _bool_write),
+        "flag": (_bool_read, _flag_write),
         "icd": (_icd_read, _icd_write),
     }
     if name not in simple:
