@@ -585,14 +585,52 @@ class MapBuilder:
                 while len(existing) <= k:
                     existing.append(self.new_loop(loop, self.any_node(loop, lid, where), trigger=False))
                 loop = existing[k]
-            seg = self.new_seg(loop, entry["id"])
+            patch = entry.get("patch")
+            seg = None
+            if patch is not None:
+                if not isinstance(patch, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in patch):
+                    raise self.fail("patch must be a list of element positions", where)
+                seg = self._patched(loop, entry)
+            if seg is None:
+                patch = None  # the segment is not rebuilt (its fields were removed): keep it whole
+                seg = self.new_seg(loop, entry["id"])
             for i, el in enumerate(entry["elements"], start=1):
                 comps = el if isinstance(el, list) else [el]
+                if patch is not None and (i not in patch or seg.used(i)):
+                    continue  # a patch restores only its elements, and never over what the model wrote
                 for j, comp in enumerate(comps, start=1):
                     text = str(comp)
                     self.check_text(text, where)
                     seg.put(i, j, text)
         self.used.add("unmapped")
+
+    def _patched(self, loop: BLoop, entry: dict) -> BSeg | None:
+        """The rebuilt segment an element patch belongs to: same id, and every element the
+        model wrote agrees with the source segment (its n-th such segment, the source's
+        occurrence, breaks ties)."""
+        patch = set(entry["patch"])
+        source = [el if isinstance(el, list) else [el] for el in entry["elements"]]
+        fits = []
+        for seg in loop.segs(entry["id"]):
+            ok = True
+            for i, comps in enumerate(seg.els, start=1):
+                if i in patch or not any(comps):
+                    continue
+                want = [str(c) for c in source[i - 1]] if i <= len(source) else [""]
+                have = list(comps)
+                while have and have[-1] == "":
+                    have.pop()
+                while want and want[-1] == "":
+                    want.pop()
+                if have != want:
+                    ok = False
+                    break
+            if ok:
+                fits.append(seg)
+        if not fits:
+            return None
+        k = entry.get("occurrence", 0)
+        return fits[k] if isinstance(k, int) and 0 <= k < len(fits) and len(fits) > 1 else fits[0]
 
     # ---------------------------------------------------------------- finishing
     def finish(self, root: BLoop) -> None:

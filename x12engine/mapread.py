@@ -544,6 +544,7 @@ class MapReader:
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
         path = self._paths.get(id(loop), "")
+        seen: dict[str, int] = {}  # own segments of each id so far: the occurrence a patch names
         for child in loop.children:
             t = type(child)
             if t is Loop:
@@ -556,6 +557,8 @@ class MapReader:
                 self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
                 continue
             sid = child[0][0]
+            occurrence = seen.get(sid, 0)
+            seen[sid] = occurrence + 1
             if sid in STRUCTURAL:
                 continue
             used = self.consumed.get(id(child))
@@ -570,8 +573,16 @@ class MapReader:
                 continue
             left = [i for i, v in enumerate(child[0]) if i and v and i not in used and i not in imp]
             if left:
+                # the elements no statement read are kept as a patch of this segment, so a
+                # rebuild writes them back into it (nothing in a mapped segment is lost either)
+                full = segment_to_json(child, d)
+                full["loop"] = path
+                full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
+                full["occurrence"] = occurrence
+                unmapped.append(full)
                 refs = ", ".join(f"{sid}{i:02d}" for i in left)
-                self.warn("element_not_mapped", f"{refs} not carried by the model", self.where(child, loop))
+                self.warn("element_not_mapped", f"{refs} not part of the {self.c.map.name} model; kept under `unmapped` as a patch of the segment",
+                          self.where(child, loop))
 
 
 def _element_text(sid: str, element: int, component: int | None) -> str:
