@@ -356,7 +356,10 @@ class MapReader:
             if type(stmt) is not Block or not stmt.pool or stmt.name not in self.pools:
                 continue
             items, refs = self.pools.pop(stmt.name)
-            field = next((b.via[1] for b in self._via_bindings(body) if b.via[0] == stmt.name), None)
+            hit = _VIA.get(id(body))
+            if hit is None or hit[0] is not body:
+                hit = _VIA[id(body)] = (body, tuple(self._via_bindings(body)))
+            field = next((b.via[1] for b in hit[1] if b.via[0] == stmt.name), None)
             if field is None:
                 continue
             derived = [{field: v} for v in dict.fromkeys(refs)]
@@ -654,6 +657,7 @@ class _Plan:
 
 
 _PLANS: dict[int, tuple[list, _Plan]] = {}
+_VIA: dict[int, tuple[list, tuple]] = {}  # statement list → its `via` bindings (kept alive with it)
 
 
 def _plan(body: list) -> _Plan:

@@ -157,8 +157,12 @@ class Transform:
 
     @property
     def qualifiers(self) -> tuple:
-        """Element references among the arguments (read and written alongside)."""
-        return tuple(a for a in self.args if not isinstance(a, str))
+        """Element references among the arguments (read and written alongside); computed
+        once (the reader asks for every value it converts)."""
+        q = self.__dict__.get("_qualifiers")
+        if q is None:
+            q = self.__dict__["_qualifiers"] = tuple(a for a in self.args if not isinstance(a, str))
+        return q
 
     def read(self, raw: str, quals: list[str]) -> Any:
         return raw
