@@ -10,6 +10,7 @@ discarded:
 - one process: ``x12engine.spark.convert_file`` over every file;
 - two processes (what a ``--jobs 2`` batch conversion does): a ``multiprocessing``
   pool of 2 over the files;
+- ``x12 convert DIR --to jsonl --jobs 2`` run as a command (start-up included);
 - Spark ``local[2]``: ``x12_to_rows(spark.read.format("binaryFile").load(dir))``
   written to the ``noop`` sink, after one warm-up pass (session start-up, JVM JIT and
   Python worker start are reported apart, not in the rate).
@@ -87,6 +88,23 @@ def main() -> None:
             pool.map(rows_of, paths[:2])  # each worker loads its grammars and maps once
             t2, n2 = best(lambda: sum(pool.map(rows_of, paths, chunksize=4)), args.repeat)
 
+        import subprocess
+
+        out = Path(tempfile.mkdtemp(prefix="x12-convert-"))
+
+        def cli_run() -> int:
+            # the batch CLI itself, as a user runs it (process start and guide loading included)
+            subprocess.run([sys.executable, "-m", "x12engine.cli", "convert", str(d), "--to", "jsonl", "--out", str(out),
+                            "--jobs", "2", "--quiet", "--force"], check=True)
+            return sum(sum(1 for _ in open(f)) for f in out.rglob("*.jsonl"))
+
+        try:
+            t4, n4 = best(cli_run, args.repeat)
+        finally:
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+
         import pyspark
 
         t0 = time.perf_counter()
@@ -115,7 +133,10 @@ def main() -> None:
     print(f"  2 processes (--jobs 2)      {r2:10,.0f} rows/s  ({t2:.2f} s)")
     print(f"  Spark {args.master:<10} pyspark {pyspark.__version__}  {r3:10,.0f} rows/s  ({t3:.2f} s; {parts} input partitions;"
           f" session start {start:.1f} s, first pass {warm:.1f} s)")
+    r4 = n4 / t4
+    print(f"  x12 convert --jobs 2        {r4:10,.0f} rows/s  ({t4:.2f} s; {n4} JSONL lines)")
     print(f"  Spark / 2 processes   {r3 / r2:.2f}x")
+    print(f"  Spark / x12 convert --jobs 2   {r3 / r4:.2f}x")
     print(f"  Spark / one process   {r3 / r1:.2f}x")
 
 
