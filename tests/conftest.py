@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,39 @@ def corpus_rows() -> list[dict]:
 def require_corpus() -> None:
     if not (CORPUS / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/corpus is not present (it is only in the development workspace)")
+
+
+# ----------------------------------------------------------------------------
+# helpers the model acceptance tests share
+# ----------------------------------------------------------------------------
+EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
+NOW = dt.datetime(2026, 1, 2, 3, 4)  # a fixed envelope date, so builds are reproducible
+
+
+def example(name: str) -> dict:
+    """A PokitDok example body from ../shared/reference (skips when it is absent)."""
+    path = EXAMPLES / f"{name}.json"
+    if not path.is_file():
+        pytest.skip("../shared/reference is not present (development workspace only)")
+    return json.loads(path.read_text())["example"]
+
+
+def only(doc: dict) -> dict:
+    """The one transaction entry of a model document."""
+    assert len(doc["transactions"]) == 1
+    return doc["transactions"][0]
+
+
+def every_segment_placed(x12: str) -> None:
+    """The X12 parses without errors and the grammar placed every segment."""
+    from x12engine import parse
+    from x12engine.tree import Unexpected
+
+    doc = parse(x12.encode())
+    assert not doc.errors, [str(f) for f in doc.errors]
+    (_, _, txn), = list(doc.transactions())
+    stack = [txn.body]
+    while stack:
+        lp = stack.pop()
+        assert not [c for c in lp.children if isinstance(c, Unexpected)]
+        stack.extend(lp.loops())

@@ -1,25 +1,14 @@
 """Eligibility 270/271 acceptance: PokitDok examples ↔ X12, fixtures, corpus, summary roll-up."""
 from __future__ import annotations
 
-import datetime as dt
-import json
 
 import pytest
 
-from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
+from conftest import CORPUS, EXAMPLES, FIXTURES, NOW, corpus_rows, example, require_corpus
 from x12engine import EnvelopeSettings, parse, to_models, to_x12
 from x12engine.derivations import benefit_summary
 from x12engine.errors import BuildError
 
-EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
-NOW = dt.datetime(2026, 1, 2, 3, 4)
-
-
-def example(name: str) -> dict:
-    path = EXAMPLES / f"{name}.json"
-    if not path.is_file():
-        pytest.skip("../shared/reference is not present (development workspace only)")
-    return json.loads(path.read_text())["example"]
 
 
 def build(model: dict, transaction: str) -> str:

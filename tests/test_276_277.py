@@ -1,27 +1,16 @@
 """276/277/277CA acceptance: PokitDok claims status examples <-> X12, fixtures, corpus, status codes."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
-from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
-from x12engine import EnvelopeSettings, parse, to_models, to_x12
+from conftest import CORPUS, FIXTURES, NOW, corpus_rows, every_segment_placed, example, only, require_corpus
+from x12engine import EnvelopeSettings, to_models, to_x12
 from x12engine.errors import BuildError
-from x12engine.tree import Unexpected
 
-EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 # Not carried by X12: platform fields, and PokitDok's applied_to_deductible (no 277 element says it).
 NOT_X12 = ("client_id", "correlation_id", "applied_to_deductible")
-
-
-def example(name: str) -> dict:
-    path = EXAMPLES / f"{name}.json"
-    if not path.is_file():
-        pytest.skip("../shared/reference is not present (development workspace only)")
-    return json.loads(path.read_text())["example"]
 
 
 def without_platform(obj):
@@ -54,22 +43,6 @@ def contains(got, want, path="") -> None:
             contains(g, w, f"{path}[{i}]")
     else:
         assert got == want, f"{path}: {got!r} != {want!r}"
-
-
-def only(doc: dict) -> dict:
-    assert len(doc["transactions"]) == 1
-    return doc["transactions"][0]
-
-
-def every_segment_placed(x12: str) -> None:
-    doc = parse(x12.encode())
-    assert not doc.errors, [str(f) for f in doc.errors]
-    (_, _, txn), = list(doc.transactions())
-    stack = [txn.body]
-    while stack:
-        lp = stack.pop()
-        assert not [c for c in lp.children if isinstance(c, Unexpected)]
-        stack.extend(lp.loops())
 
 
 def build(model: dict, transaction: str) -> str:

@@ -2,30 +2,18 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
-from x12engine import Delimiters, EnvelopeSettings, parse, to_models, to_x12
+from conftest import CORPUS, FIXTURES, NOW, ROOT, corpus_rows, every_segment_placed, example, only, require_corpus
+from x12engine import Delimiters, EnvelopeSettings, to_models, to_x12
 from x12engine.cli import main
 from x12engine.errors import BuildError
-from x12engine.tree import Unexpected
 
-EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
 SEED_004 = ROOT.parent / "shared" / "seeds"
 PLATFORM = ("client_id", "correlation_id", "originating_company_id", "async")
-NOW = dt.datetime(2026, 1, 2, 3, 4)
-
-
-def example(name: str) -> dict:
-    path = EXAMPLES / f"{name}.json"
-    if not path.is_file():
-        pytest.skip("../shared/reference is not present (development workspace only)")
-    return json.loads(path.read_text())["example"]
 
 
 def seed_request() -> dict:
@@ -40,18 +28,6 @@ def seed_request() -> dict:
 
 def build(model: dict, transaction: str = "278") -> str:
     return to_x12(model, transaction=transaction, settings=EnvelopeSettings(now=NOW))
-
-
-def only(doc: dict) -> dict:
-    assert len(doc["transactions"]) == 1
-    return doc["transactions"][0]
-
-
-def every_segment_placed(x12: str) -> None:
-    doc = parse(x12.encode())
-    assert not doc.errors, [str(f) for f in doc.errors]
-    (_, _, txn), = list(doc.transactions())
-    assert not [c for lp in [txn.body, *txn.body.loops()] for c in lp.children if isinstance(c, Unexpected)]
 
 
 # ----------------------------------------------------------------------------

@@ -2,19 +2,14 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
 
-from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
-from x12engine import EnvelopeSettings, parse, to_models, to_x12
+from conftest import CORPUS, EXAMPLES, FIXTURES, NOW, corpus_rows, every_segment_placed, example, only, require_corpus
+from x12engine import EnvelopeSettings, to_models, to_x12
 from x12engine.errors import BuildError
-from x12engine.tree import Unexpected
 
-EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 REQUESTS = [f"claims_{n:02d}_request" for n in (1, 5, 6, 7, 8, 9, 10, 11, 12, 13)]
 PLATFORM = ("client_id", "correlation_id", "originating_company_id", "async", "callback_url", "application_data")
 # What the builder fills in when a request leaves it out (PokitDok's documented defaults).
@@ -22,31 +17,8 @@ CLAIM_DEFAULTS = {"claim_frequency": "original", "provider_signature": True, "pl
                   "direct_payment": "y", "information_release": "informed_consent", "place_of_service": "office"}
 
 
-def example(name: str) -> dict:
-    path = EXAMPLES / f"{name}.json"
-    if not path.is_file():
-        pytest.skip("../shared/reference is not present (development workspace only)")
-    return json.loads(path.read_text())["example"]
-
-
 def build(model: dict, transaction: str = "837p") -> str:
     return to_x12(model, transaction=transaction, settings=EnvelopeSettings(now=NOW))
-
-
-def only(doc: dict) -> dict:
-    assert len(doc["transactions"]) == 1
-    return doc["transactions"][0]
-
-
-def every_segment_placed(x12: str) -> None:
-    doc = parse(x12.encode())
-    assert not doc.errors, [str(f) for f in doc.errors]
-    (_, _, txn), = list(doc.transactions())
-    loops = [txn.body]
-    while loops:
-        lp = loops.pop()
-        assert not [c for c in lp.children if isinstance(c, Unexpected)]
-        loops.extend(lp.loops())
 
 
 def normal(value):
