@@ -132,7 +132,7 @@ class _Body:
             if places is None:
                 places = places_for(state, sid)
             for target, pops, pushes, keys in places:
-                if keys:
+                if keys:  # placement.keys_match, inlined: this loop runs once per segment
                     ok = True
                     for ei, ci, codes in keys:
                         if ci is None and ei < len(els) and els[ei] in codes:

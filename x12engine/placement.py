@@ -15,7 +15,7 @@ plus a key check.
 """
 from __future__ import annotations
 
-from .grammar import Guide, LoopNode, SegmentNode
+from .grammar import Guide, LoopNode, SegmentNode, value_at
 
 Place = tuple  # (target: SegmentNode, pops: int, pushes: tuple[LoopNode, ...], keys: tuple)
 
@@ -73,3 +73,15 @@ def _compute(state: SegmentNode, sid: str) -> list[Place]:
     if state.id == sid and state.max_use <= 1:
         out.append((state, 0, (), state.keys))
     return out
+
+
+def keys_match(els: list[str], keys: tuple, comp: str, rep: str | None) -> bool:
+    """Whether a segment's elements carry the identifying codes of a place
+    (``keys``: (element, component or None, codes)). The parser's hot loop has
+    this inlined; everything else asks here."""
+    for ei, ci, codes in keys:
+        if ci is None and ei < len(els) and els[ei] in codes:
+            continue
+        if value_at(els, ei, ci, comp, rep) not in codes:
+            return False
+    return True

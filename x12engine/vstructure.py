@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .grammar import LoopNode, SegmentNode, load_dictionary, value_at
-from .placement import PlacementTable
+from .placement import PlacementTable, keys_match
 from .velements import ElementProblem, compile_node
 from .vfinding import (
     IK3_ELEMENT_ERRORS, IK3_LOOP_OVER_MAX, IK3_NOT_IN_SET, IK3_NOT_USED, IK3_OUT_OF_SEQUENCE, IK3_REQUIRED_MISSING,
@@ -73,16 +73,8 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         chosen = None
         for place in places:
             keys = place[3]
-            if keys:
-                ok = True
-                for ei, ci, codes in keys:
-                    if ci is None and ei < len(els) and els[ei] in codes:
-                        continue
-                    if value_at(els, ei, ci, comp, rep) not in codes:
-                        ok = False
-                        break
-                if not ok:
-                    continue
+            if keys and not keys_match(els, keys, comp, rep):
+                continue
             chosen = place
             break
         if chosen is None:
