@@ -582,3 +582,21 @@ def test_json_that_is_not_a_model_or_tree_document_is_named_as_such(tmp_path):
     res = batch.convert_one(_task(src, tmp_path / "r.x12", to="x12"))
     assert res.status == "failed" and res.error["type"] == "BuildError"
     assert batch.REPORT_FORMAT in res.error["message"] and res.error["where"].startswith(str(src))
+
+
+def test_jsonl_back_to_x12_through_the_cli(tmp_path):
+    """`--to jsonl` output (one line per set, per claim for 837/835) converts back to X12 whose
+    models are those lines' models."""
+    src = tmp_path / "src"
+    copy_fixtures(src, {"837p-claims.x12", "835-payment.x12", "278-request.x12", "271-response.x12"})
+    assert invoke(str(src), "--to", "jsonl", "--out", str(tmp_path / "j"), "-q").exit_code == 0
+    res = invoke(str(tmp_path / "j"), "--to", "x12", "--out", str(tmp_path / "x"), "-q")
+    assert res.exit_code == 0, res.output
+    for jl in sorted((tmp_path / "j").glob("*.jsonl")):
+        lines = [json.loads(ln) for ln in jl.read_text().splitlines()]
+        back = x12engine.to_models(tmp_path / "x" / jl.name[:-6])["transactions"]
+        assert [t["model"] for t in back] == [e["model"] for e in lines], jl.name
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "records.jsonl").write_text('{"categoryCode": "A4"}\n')
+    res = invoke(str(tmp_path / "bad"), "--to", "x12", "--out", str(tmp_path / "y"), "-q")
+    assert res.exit_code == 1 and "not a model entry" in res.output

@@ -107,7 +107,8 @@ def output_name(name: str, to: str) -> str:
     """a.x12 → a.x12.json / a.x12.jsonl; a.x12.json → a.x12; req.json → req.x12."""
     if to != "x12":
         return f"{name}.{to}"
-    stem = name[:-5] if name.lower().endswith(".json") else name
+    low = name.lower()
+    stem = name[:-5] if low.endswith(".json") else name[:-6] if low.endswith(".jsonl") else name
     suffix = Path(stem).suffix.lower()
     if suffix in X12_SUFFIXES or suffix[1:].isdigit():
         return stem
@@ -128,14 +129,14 @@ def find_sources(sources: Sequence[Path], to: str, include: Sequence[str] = (), 
     """(source file, its path relative to --out) for every file to convert.
 
     A directory contributes the files under it that match ``include`` (default:
-    every file for X12 input but ``*.json``/``*.jsonl``; ``*.json`` for JSON → X12)
+    every file for X12 input but ``*.json``/``*.jsonl``; ``*.json``/``*.jsonl`` for JSON → X12)
     and no ``exclude`` pattern; hidden files and the output directory are
     skipped. A file named on the command line is always taken. Directories that
     cannot be listed go to ``errors`` (never silently left out).
     """
     errors = [] if errors is None else errors
     if to == "x12":
-        inc = list(include) or ["*.json"]
+        inc = list(include) or ["*.json", "*.jsonl"]
         exc = list(exclude)
     else:
         inc = list(include) or ["*"]
@@ -400,7 +401,15 @@ def _json_to_x12(task: Task, res: Result) -> None:
     from .writer import write_document
 
     with open(task.source, encoding="utf-8") as fh:
-        data = json.load(fh)
+        if task.source.lower().endswith(".jsonl"):
+            # `--to jsonl` output: one model entry per line (a set, or one claim of one) → one set each
+            entries = [json.loads(line) for line in fh if line.strip()]
+            if not all(isinstance(e, dict) and "model" in e and "x12" in e for e in entries):
+                raise BuildError("a JSONL line is not a model entry (x12 convert --to jsonl writes them; "
+                                 "profile records cannot be turned into X12)", Location(source=task.source))
+            data = {"format": MODEL_FORMAT, "transactions": entries}
+        else:
+            data = json.load(fh)
     kind = data.get("format") if isinstance(data, dict) else None
     if kind is not None and kind not in (TREE_FORMAT, MODEL_FORMAT):
         raise BuildError(f"a {kind!r} document cannot be turned into X12: give model or tree JSON",

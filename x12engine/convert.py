@@ -171,13 +171,14 @@ def validate_model(c: Compiled, data: dict) -> dict:
 
 def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_number: str = "0001",
               now: _dt.datetime | None = None, delimiters: Delimiters | None = None, strict: bool = True,
-              check: bool = True, fill: bool = True) -> SetBody:
-    """``check=False`` skips the map's consistency checks (835 balancing); ``fill=False`` for models
+              check: bool = True, fill: bool = True, whole: bool = True) -> SetBody:
+    """``check=False`` skips the map's consistency checks (835 balancing); ``whole=False`` only
+    those of a whole set's totals (the model is one streamed claim). ``fill=False`` for models
     read from X12: only the defaults reading elided are written back; `fill`, `$field` and `@value`
     defaults add nothing the X12 did not have."""
     clean = validate_model(c, data)
     if check:
-        issues = run_checks(c.map.name, clean)
+        issues = [i for i in run_checks(c.map.name, clean) if whole or not i.whole_set]
         if issues:
             raise BuildError("; ".join(i.describe() + f" [{i.code}]" for i in issues)
                              + " (to_x12(..., check=False) builds it anyway)", Location(source=f"{c.map.name} model"))
@@ -206,6 +207,7 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
     """
     s = settings or EnvelopeSettings()
     items: list[tuple[Compiled, dict, dict]] = []
+    parts: set[int] = set()  # items that are one streamed claim of a set (no set-total checks)
     from_x12 = isinstance(data, dict) and data.get("format") == MODEL_FORMAT
     if from_x12:
         for n, entry in enumerate(data.get("transactions", [])):
@@ -215,6 +217,8 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
             if entry.get("unmapped"):
                 model["unmapped"] = entry["unmapped"]
             meta = (entry.get("x12") or {}).get("transaction") or {}
+            if entry.get("part"):
+                parts.add(len(items))
             items.append((load_map(entry["map"]), model, {k: v for k, v in meta.items() if k not in ("set_id", "control_number", "guide")}))
         first = data.get("transactions", [{}])[0].get("x12", {}) if data.get("transactions") else {}
         s = s.merged(_settings_from_envelope(first))
@@ -233,7 +237,7 @@ def to_x12(data: Any, *, transaction: str | None = None, settings: EnvelopeSetti
         try:
             bodies.append(build_set(c, model, meta, control_number=f"{tcn + k:04d}",
                                     now=now, delimiters=s.delimiters or DEFAULTS.delimiters, check=check,
-                                    fill=not from_x12))
+                                    fill=not from_x12, whole=k not in parts))
         except X12Error as exc:
             if len(items) > 1:
                 raise BuildError(f"item {k}: {exc.message}", exc.location) from None
