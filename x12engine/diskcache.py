@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
+
+from .atomicio import write_atomic
 
 _FORMAT = b"x12engine-cache/1\0"
 
@@ -56,14 +57,7 @@ def cached(kind: str, text: str, salt: bytes, derive: Callable[[], Any]) -> Any:
     value = derive()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except Exception:  # a read-only home, a full disk: run without the cache
+        write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a read-only home, a full disk, an unpicklable value: run without the cache
         pass
     return value

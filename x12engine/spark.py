@@ -22,13 +22,13 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import unquote, urlparse
 
 from .assemble import EnvelopeSettings
+from .atomicio import atomic_open
 from .convert import MODEL_FORMAT, detect_map, iter_models, to_x12
 from .errors import BuildError, Location, X12Error
 
@@ -322,7 +322,7 @@ class FileWriter:
     sets: int = 0
     interchanges: int = 0
     failures: list[tuple[int, dict, str]] = field(default_factory=list)  # (row number, row, message)
-    _tmp: Path | None = None
+    _open: Any = None  # the atomicio.atomic_open context of the file being written
     _fh: Any = None
     _chunk: list[tuple[int, dict, dict]] = field(default_factory=list)
     _used: set[int] = field(default_factory=set)
@@ -388,8 +388,8 @@ class FileWriter:
     def _write(self, text: str, sets: int) -> None:
         if self._fh is None:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = self.target.with_name(f".{self.target.name}.{uuid.uuid4().hex}.tmp")
-            self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
+            self._open = atomic_open(self.target, "w", newline="", fsync=True)
+            self._fh = self._open.__enter__()
         self._fh.write(text)
         self.sets += sets
         self.interchanges += 1
@@ -398,17 +398,17 @@ class FileWriter:
         """Flush, then rename the temporary file into place (nothing is written for no sets)."""
         self._flush()
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            os.replace(self._tmp, self.target)
             self._fh = None
+            self._open.__exit__(None, None, None)
 
     def abort(self) -> None:
         if self._fh is not None:
-            self._fh.close()
             self._fh = None
-            Path(self._tmp).unlink(missing_ok=True)
+            err = RuntimeError("write aborted")
+            try:
+                self._open.__exit__(RuntimeError, err, None)  # removes the temp file
+            except RuntimeError:
+                pass
 
 
 def write_rows(rows: Iterable[dict], out_dir: str | os.PathLike, name_of, *, key: str | None = None,
