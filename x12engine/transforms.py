@@ -244,31 +244,6 @@ class PeriodTransform(Transform):
 
 
 
-class DescriptionTransform(Transform):
-    """A code's text from a table (CARC/RARC descriptions). Read-only: on build the code is written
-    by the field bound to the same element, so this field writes nothing."""
-
-    table_arg = True
-
-    def __init__(self, args: tuple):
-        super().__init__(args)
-        if not args or not isinstance(args[0], str):
-            raise ValueError("`as description` needs a table name")
-        self.table = load_table(args[0])
-
-    def read(self, raw, quals):
-        entry = self.table.entry(raw)
-        if entry is None or not entry.description:
-            raise ReadIssue(f"is not in code table {self.table.name}; its description is left null", null=True)
-        return entry.description
-
-    def write(self, values, index):
-        if not isinstance(values[0], str):
-            raise ValueError("must be text")
-        return None, []
-
-
-
 class DescribedTransform(Transform):
     """A code and its description from a description-only table (507/508, CARC): ``(code, description)``.
 
@@ -309,6 +284,25 @@ class DescribedTransform(Transform):
             raise ValueError(f"has no code and its description is not in code table {self.table.name}")
         return found, []
 
+
+
+class DescriptionTransform(DescribedTransform):
+    """`as description TABLE`: only the text half of `described`, for an element whose code
+    another field already carries (CARC/RARC in element lists). Writes nothing."""
+
+    arity = 1
+    keep_null = False
+
+    def read(self, raw, quals):
+        text = self.table.describe(raw) if raw in self.table else None
+        if not text:
+            raise ReadIssue(f"is not in code table {self.table.name}; its description is left null", null=True)
+        return text
+
+    def write(self, values, index):
+        if not isinstance(values[0], str):
+            raise ValueError("must be text")
+        return None, []
 
 
 _AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
