@@ -8,6 +8,7 @@ it. Each derivation declares its pydantic type so models stay generated.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Callable, Literal, Optional
 
@@ -115,16 +116,37 @@ def _summary_type() -> Any:
 # ----------------------------------------------------------------------------
 # eligibility (271): benefit related entities, other payers, pharmacy
 # ----------------------------------------------------------------------------
-# PokitDok's coverage lists, each holding the benefits of one EB01 code (271.x12m);
-# `coverage.benefits` items name their own code in `benefit`.
-_COVERAGE_LISTS: dict[str, str] = {
-    "coinsurance": "co_insurance", "copay": "co_payment", "deductibles": "deductible",
-    "out_of_pocket": "out_of_pocket_stop_loss", "limitations": "limitations", "non_covered": "non_covered",
-    "other_payers": "other_or_additional_payor", "contacts": "contact_following_entity_for_eligibility_or_benefit_information",
-    "cannot_process": "cannot_process", "primary_care_provider": "primary_care_provider",
-    "healthcare_facilities": "health_care_facility", "plan_benefit_description": "benefit_description",
-    "disclaimer": "benefit_disclaimer", "benefits": None,
-}
+@cache
+def _coverage_lists() -> dict[str, str | None]:
+    """PokitDok's coverage lists and the EB01 enum each holds, read from the 271 map
+    itself (`list NAME at 2110C [EB01=CODE]` inside `coverage`); a list without a
+    single code (`benefits`) has items that name their own code in `benefit`."""
+    from .codes import load_table
+    from .maplang import Block, When
+    from .mapcatalog import load_map
+
+    table = load_table("eligibility_benefit")
+    out: dict[str, str | None] = {}
+
+    def walk(body: list, in_coverage: bool) -> None:
+        for stmt in body:
+            if type(stmt) is When:
+                walk(stmt.then, in_coverage)
+                walk(stmt.otherwise, in_coverage)
+                continue
+            if type(stmt) is not Block:
+                continue
+            if in_coverage and stmt.kind == "list_at" and stmt.path and stmt.path[-1].loop.startswith("2110"):
+                conds = [c for c in stmt.path[-1].conds if c.ref.segment == "EB" and c.ref.element == 1]
+                codes = conds[0].codes if conds else ()
+                out.setdefault(stmt.name, table.enum_for(codes[0]) if len(codes) == 1 else None)
+                continue  # lists inside a benefit item are not coverage lists
+            walk(stmt.body, in_coverage or (stmt.kind == "object" and stmt.name == "coverage"))
+
+    walk(load_map("271").map.body, False)
+    return out
+
+
 _PAYER_ROLES = ("primary_payer", "secondary_payer", "tertiary_payer")
 # Service types that are pharmacy benefits (X12 1365): pharmacy, prescription drugs, pharmacy kinds.
 _PHARMACY_TYPES = frozenset({"88", "89", "90", "91", "92", "E24", "E25", "EB"})
@@ -140,7 +162,7 @@ def _benefit_items(coverage: Any) -> list[tuple[str | None, dict]]:
     if any(k in coverage for k in ("level", "service_type_codes", "benefit_related_entities", "insurance_type",
                                    "plan_description", "active_coverage_references", "benefit_amount", "time_period")):
         out.append(("active_coverage", coverage))
-    for name, code in _COVERAGE_LISTS.items():
+    for name, code in _coverage_lists().items():
         items = coverage.get(name)
         if isinstance(items, list):
             out.extend((item.get("benefit") if code is None else code, item) for item in items if isinstance(item, dict))
