@@ -164,3 +164,21 @@ def test_billing_provider_zip_must_have_nine_digits_for_us_addresses():
     assert "zip_not_nine_digits" in {f.code for f in validate(us).errors}
     foreign = _swap(_claim(), "N4*CITY*NY*100011234", "N4*TORONTO**M5V2T6*CA")
     assert "zip_not_nine_digits" not in {f.code for f in validate(foreign).errors}
+
+
+def test_a_forced_grammar_is_the_one_validated_against(tmp_path):
+    """validate(guide=...) checks with the grammar the parser read the set with, not a
+    bundled one that shares its guide id (nor skips the set when the id is new)."""
+    from x12engine.resources import grammars_dir
+
+    src = (grammars_dir() / "837p.x12g").read_text()
+    assert 'BHT02 R [00 18]' in src
+    narrowed = tmp_path / "837p-narrow.x12g"
+    narrowed.write_text(src.replace('BHT02 R [00 18]', 'BHT02 R [99]', 1))
+    renamed = tmp_path / "837p-renamed.x12g"
+    renamed.write_text(src.replace('BHT02 R [00 18]', 'BHT02 R [99]', 1).replace("005010X222A1", "005010X999Z9"))
+    fixture = FIXTURES / "837p-claims.x12"
+    assert validate(fixture).valid
+    for grammar in (narrowed, renamed):
+        found = [f for f in validate(fixture, guide=grammar).findings if f.severity == "error"]
+        assert any(f.segment_id == "BHT" and f.element == 2 for f in found), grammar.name

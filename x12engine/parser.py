@@ -459,7 +459,7 @@ class Reader:
         for kind, root, found in parts:
             if kind == "unit":
                 self._count += 1
-            t = Transaction(open_set.st, root, guide.guide, guide.name, None)
+            t = Transaction(open_set.st, root, guide.guide, guide.name, None, table=body.table)
             t.findings = found
             yield Context(open_set.inter, open_set.group, t, kind, self._count if kind == "unit" else 0)
 
@@ -475,7 +475,7 @@ class Reader:
         if body.units is not None:
             rest = body.close_units()
             yield from self._units_of(open_set)
-        t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se)
+        t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se, table=body.table)
         t.findings = body.findings[body.given:] if body.units is not None else body.findings
         if keep:
             open_set.group.transactions.append(t)

@@ -67,6 +67,7 @@ class Transaction:
     guide_name: str | None = None
     trailer: tuple | None = None  # SE token (also the last child of body)
     findings: list[Finding] = field(default_factory=list)
+    table: Any = None  # the PlacementTable that read it (None without a grammar): a validator checks against the same
 
     @property
     def set_id(self) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from . import registry, vrules
+from . import vrules
 from .grammar import load_envelope
 from .parser import Reader
 from .tokenizer import Source
@@ -184,7 +184,7 @@ class _Validator:
             self._finding(severity, code, message, inter=inter, group=group, txn_header=header, tok=tok, st_index=st_index,
                           loop=loop_id, problem=problem, segment_id=segment_id, ik3=ik3)
 
-        table = _table_for(txn)
+        table = txn.table
         if table is not None:
             walk(table, toks, comp, rep, emit)
             vrules.check(txn, comp, emit, inter, group, index)  # guide rules, 835 balancing among them
@@ -337,18 +337,6 @@ class _Validator:
 
 
 _INDEX = itemgetter(1)
-
-
-def _table_for(txn: Transaction):
-    """The placement table of the guide the parser read ``txn`` with (ST01, guide id and name)."""
-    if txn.guide is None:
-        return None
-    for e in registry.entries():
-        if e.guide == txn.guide and e.transaction == txn.set_id:
-            table = e.table()
-            if table.guide.name == txn.guide_name:
-                return table
-    return None
 
 
 def validate(source: Source, *, name: str | None = None, show_values: bool = False, guide: "str | Path | None" = None) -> ValidationResult:
