@@ -37,13 +37,13 @@ def _first(loop: Loop, sid: str) -> tuple | None:
     return None
 
 
-def _locate(txn: Transaction, issue: CheckIssue) -> tuple[tuple | None, str, str]:
-    """(token, loop id, segment id) an issue is about; the token is None when the tree has no such loop."""
+def _locate(txn: Transaction, claims: list[Loop], issue: CheckIssue) -> tuple[tuple | None, str, str]:
+    """(token, loop id, segment id) an issue is about (``claims``: the set's 2100 loops in
+    order); the token is None when the tree has no such loop."""
     sid, _ = _TARGET.get(issue.code, ("BPR", 2))
     m = _PATH.match(issue.path)
     if m is None:
         return _first(txn.body, "BPR"), "", "BPR"
-    claims = list(txn.body.loops("2100"))
     n = int(m.group(1))
     if n >= len(claims):
         return None, "2100", sid
@@ -68,8 +68,11 @@ def rule_balancing(inter: Interchange, group: Group, txn: Transaction, emit: Emi
         emit(txn.header, "", "warning", "balance_not_checked",
              f"835 balancing was not checked: the set could not be read as a remittance ({type(e).__name__})", None, None, "ST")
         return
+    claims: list[Loop] | None = None
     for issue in run_checks(compiled.map.name, model):
-        tok, loop_id, sid = _locate(txn, issue)
+        if claims is None:  # listed once per set, however many claims are out of balance
+            claims = list(txn.body.loops("2100"))
+        tok, loop_id, sid = _locate(txn, claims, issue)
         if tok is None:  # no such loop in the tree (cannot happen for a model read from it): the set's total
             tok, loop_id, sid = _first(txn.body, "BPR") or txn.header, "", "BPR"
         element = _TARGET[issue.code][1] if issue.code in _TARGET and _TARGET[issue.code][0] == sid else None
