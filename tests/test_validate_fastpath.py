@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from x12engine import registry
-from x12engine.velements import SegmentCheck, _rules, compile_node
+from x12engine.velements import IK4_TOO_MANY_ELEMENTS, ElementProblem, SegmentCheck, _rules, compile_node
 
 COMP, REP = ":", "^"
 
@@ -35,8 +35,9 @@ NODES = _nodes()
 def reference(chk: SegmentCheck, els: list[str]) -> list | None:
     out: list | None = None
     n = min(len(els) - 1, chk.n)
-    if len(els) - 1 > chk.n:
-        out = list(chk.check(els[: chk.n + 2], COMP, REP) or [])[:1]  # the too-many-elements problem comes first
+    if len(els) - 1 > chk.n:  # written out here, not taken from the check under test
+        out = [ElementProblem(chk.n + 1, None, None, None, IK4_TOO_MANY_ELEMENTS,
+                              f"{els[0]} has {len(els) - 1} elements; the segment has {chk.n}", None, False)]
     for i in range(n):
         v = els[i + 1]
         if not v:

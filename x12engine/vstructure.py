@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .grammar import LoopNode, SegmentNode, load_dictionary, value_at
+from .grammar import LoopNode, SegmentNode, load_dictionary
 from .placement import PlacementTable, keys_match
 from .velements import ElementProblem, compile_node
 from .vfinding import (
@@ -201,9 +201,7 @@ def _earlier(state: SegmentNode, els: list[str], comp: str, rep: str | None) -> 
     node: SegmentNode | LoopNode | None = state
     while node is not None and node.parent is not None:
         for sib in node.parent.children[: node.index]:
-            if isinstance(sib, SegmentNode) and sib.id == sid and all(
-                value_at(els, ei, ci, comp, rep) in codes for ei, ci, codes in sib.keys
-            ):
+            if isinstance(sib, SegmentNode) and sib.id == sid and keys_match(els, sib.keys, comp, rep):
                 return True
         node = node.parent
     return False
