@@ -94,4 +94,4 @@ def write_big(path: Path, fixture: Path, target_bytes: int) -> int:
             count += len(out)
             put(out)
         put([["SE", str(count + 1), segs[se][2]]] + [list(s) for s in segs[se + 1:]])
-    return count + st + 1 + (len(segs) - se)
+    return st + count + (len(segs) - se)  # ISA, GS; the set (ST..SE); GE, IEA

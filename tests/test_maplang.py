@@ -61,9 +61,6 @@ def test_every_model_enum_is_exactly_a_code_table(name):
     _enums_in_schema(schema, schema.get("$defs", {}), found)
     expected = {t.enums() for t in tables.values() if t.enums()}
     assert found == expected
-    for t in tables.values():
-        rows = [t.entry(code) for code in t.codes()]
-        assert {r.enum for r in rows if r.enum} == set(t.enums())
 
 
 def test_a_good_map_compiles(tmp_path):

@@ -58,7 +58,8 @@ def test_fixtures_round_trip_with_other_delimiters(path):
     before = _segments(path)
     src = doc.interchanges[0].delimiters
     assert t.delimiters == d
-    for a, b in zip(before[1:], after[1:]):
+    assert len(after) == len(before)
+    for a, b in zip(before[1:], after[1:], strict=True):
         assert [v.replace(src.component, ">").replace(src.repetition or "\0", "{") for v in a] == b
 
 

@@ -184,8 +184,8 @@ def test_random_delimiters_and_values_round_trip(d, rows, chunk, newline):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=400))
-def test_random_bytes_only_raise_the_typed_error(data):
+@given(st.one_of(st.binary(max_size=400), st.binary(max_size=400).map(lambda b: isa().encode() + b)))
+def test_random_bytes_only_raise_the_typed_error(data):  # raw junk, and junk after a good ISA
     try:
         list(Tokenizer(data))
     except X12SyntaxError:
@@ -193,9 +193,10 @@ def test_random_bytes_only_raise_the_typed_error(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(prefix=st.binary(max_size=50), cut=st.integers(min_value=0, max_value=400), junk=st.binary(max_size=30))
+@given(prefix=st.binary(max_size=50), cut=st.floats(min_value=0, max_value=1), junk=st.binary(max_size=30))
 def test_mangled_interchanges_only_raise_the_typed_error(prefix, cut, junk):
     data = (isa() + BODY).encode()
+    cut = int(cut * len(data))  # a position inside the interchange
     data = prefix + data[:cut] + junk + data[cut:]
     try:
         list(Tokenizer(data))
