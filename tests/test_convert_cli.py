@@ -600,3 +600,20 @@ def test_jsonl_back_to_x12_through_the_cli(tmp_path):
     (tmp_path / "bad" / "records.jsonl").write_text('{"categoryCode": "A4"}\n')
     res = invoke(str(tmp_path / "bad"), "--to", "x12", "--out", str(tmp_path / "y"), "-q")
     assert res.exit_code == 1 and "not a model entry" in res.output
+
+
+def test_kind_and_counts_come_from_the_tokenizer_not_fixed_columns(tmp_path):
+    """An ISA with its padding trimmed (real files do this) is sniffed, and a tree → X12
+    conversion reports the segments it wrote."""
+    raw = (FIXTURES / "270-inquiry.x12").read_text()
+    head, _, rest = raw.partition("~")
+    els = head.split("*")
+    trimmed = "*".join(e.strip() if i in (2, 4, 6, 8) else e for i, e in enumerate(els)) + "~" + rest
+    assert len(trimmed.partition("~")[0]) < 105
+    (tmp_path / "t.x12").write_text(trimmed)
+    assert batch.sniff_kind(tmp_path / "t.x12") == "270 005010X279A1"
+    tree = tmp_path / "t.json"
+    tree.write_text(json.dumps(x12engine.document_to_json(x12engine.parse(trimmed.encode()))))
+    res = batch.convert_one(batch.Task(0, str(tree), str(tmp_path / "t.out.x12"), tree.stat().st_size, "x12", "model", None))
+    assert res.status == "converted"
+    assert res.segments == sum(1 for _ in Tokenizer(tmp_path / "t.out.x12")) == sum(1 for _ in Tokenizer(trimmed.encode()))

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 from .atomicio import atomic_open, remove_stale_temps
 from .errors import X12Error
+from .tokenizer import Tokenizer
 
 TARGETS = ("json", "jsonl", "x12")
 SHAPES = ("model", "tree")
@@ -212,18 +213,16 @@ def sniff_kind(path: Path, head: int = 4096) -> str | None:
             data = fh.read(head)
     except OSError:
         return None
-    text = data.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
-    if not text.startswith("ISA") or len(text) < 106:
-        return None
-    e, t = text[3], text[105]
     version = st01 = None
-    for seg in text.split(t)[1:]:
-        f = seg.strip().split(e)
-        if f[0] == "GS" and len(f) > 8:
-            version = f[8]
-        elif f[0] == "ST" and len(f) > 1:
-            st01 = f[1]
-            break
+    try:  # the tokenizer reads the ISA's delimiters (padded or not); the head may end mid-file
+        for els, *_ in Tokenizer(data):
+            if els[0] == "GS" and len(els) > 8:
+                version = els[8]
+            elif els[0] == "ST" and len(els) > 1:
+                st01 = els[1]
+                break
+    except X12Error:
+        pass
     return f"{st01} {version}" if st01 else None
 
 
@@ -426,7 +425,7 @@ def _json_to_x12(task: Task, res: Result) -> None:
             res.transactions = len(data["transactions"])
         else:
             res.transactions = len(data) if isinstance(data, list) else 1
-    res.segments = text.count(text[105]) if len(text) > 105 else 0  # ISA16 is followed by the terminator
+    res.segments = sum(1 for _ in Tokenizer(text.encode("utf-8", "surrogateescape")))
     with atomic_open(Path(task.output), "wb") as fh:
         fh.write(text.encode("utf-8", "surrogateescape"))
 
