@@ -108,7 +108,9 @@ class MapBuilder:
         self.reserved = "".join(c for c in (d.element, d.component, d.repetition, d.segment, "\n", "\r") if c)
         self.doc: dict = {}
         self.meta: dict = {}
-        self.passed: set[int] = set()  # loops created only on the way to another loop (not yet an object's or list item's own)
+        # loops created only on the way to another loop (not yet an object's or list item's own),
+        # by (id of the parent loop, loop id): found in O(1), however many siblings they have
+        self.passed: dict[tuple[int, str], list[BLoop]] = {}
         self.pools: dict[str, dict] = {}  # pool list name → where it writes and the keys of its items
 
     def fail(self, message: str, path: str | None = None) -> BuildError:
@@ -169,7 +171,9 @@ class MapBuilder:
             conds = [(c, self.field_code(c, item, where)) for c in step.conds]
             found = None
             if not (last and create_last):
-                for lp in cur.loops(step.loop):
+                for lp in cur.children:  # the first fitting instance: stop there, not after every sibling
+                    if type(lp) is not BLoop or lp.id != step.loop:
+                        continue
                     if all(self._seg_value(lp, c.ref) == code if c.codes[0].startswith("$")
                            else self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == ""
                            for c, code in conds):
@@ -180,7 +184,7 @@ class MapBuilder:
             if found is None:
                 found = self.new_loop(cur, self.child_node(cur, step.loop))
                 if not (last and create_last):
-                    self.passed.add(id(found))
+                    self.passed.setdefault((id(cur), step.loop), []).append(found)
             for c, code in conds:
                 seg = next(iter(found.segs(c.ref.segment)), None) or self.new_seg(found, c.ref.segment)
                 if seg.get(c.ref.element, c.ref.component) == "":
@@ -213,9 +217,12 @@ class MapBuilder:
         (passing through does not claim); building the same way keeps what the
         first statement hung below A under y's first item instead of a second A.
         """
-        for lp in parent.loops(step.loop):
-            if id(lp) in self.passed and all(self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == "" for c in step.conds):
-                self.passed.discard(id(lp))
+        waiting = self.passed.get((id(parent), step.loop))
+        if not waiting:
+            return None
+        for k, lp in enumerate(waiting):
+            if all(self._seg_value(lp, c.ref) in c.codes or self._seg_value(lp, c.ref) == "" for c in step.conds):
+                del waiting[k]
                 return lp
         return None
 
