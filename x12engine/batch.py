@@ -282,14 +282,11 @@ class _Stream:
     def entries(self, by_claim: bool = False) -> Iterator[dict]:
         """Model entries; ``by_claim``: 837 claims and 835 claim payments one at a time
         (``part`` names each), so a set of any size streams in bounded memory."""
-        from .convert import context_model
-        from .parser import CLAIM_UNITS
+        from .convert import model_entries
 
-        name = self.reader.name
         last = time.monotonic()
         seen = None
-        for ctx in self.reader.transactions(keep=False, units=CLAIM_UNITS if by_claim else None):
-            entry = context_model(ctx, name)
+        for ctx, entry in model_entries(self.reader, by_claim=by_claim):
             key = (id(ctx.interchange), id(ctx.group), id(ctx.transaction.header))
             if key != seen:  # the parts of one set count once
                 self.transactions += 1
@@ -362,14 +359,14 @@ def _x12_to_json(task: Task, res: Result, progress: Progress | None) -> None:
         _count(res, findings)
         res.file_findings = _file_level(findings)
     else:
-        from .convert import MODEL_FORMAT
+        from .convert import model_document
 
         stream = _Stream(task.source, progress)
         profile = resolve_profile(task.profile) if task.profile else None
         records = list(_profiled(stream.entries(), profile))
         file_findings = stream.file_findings()
         if profile is None:
-            data = {"format": MODEL_FORMAT, "source": task.source, "transactions": records, "findings": file_findings}
+            data = model_document(task.source, records, file_findings)
         else:
             data = {"format": PROFILE_FORMAT, "profile": task.profile, "source": task.source, "records": records,
                     "findings": file_findings}

@@ -84,18 +84,24 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
     return entry
 
 
+def model_entries(reader, *, by_claim: bool = False) -> Iterator[tuple[Any, dict]]:
+    """(context, model entry) for every set a :class:`~x12engine.parser.Reader` streams;
+    ``by_claim``: 837 claims and 835 claim payments one at a time (each with ``part``).
+    The one loop every streaming consumer (iter_models, to_models, x12 convert) uses."""
+    for ctx in reader.transactions(keep=False, units=CLAIM_UNITS if by_claim else None):
+        yield ctx, context_model(ctx, reader.name)
+
+
 def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> Iterator[dict]:
     """Stream model entries, one per transaction set, in bounded memory.
 
     ``by_claim``: one entry per 837 claim / 835 claim payment instead (each with
     its billing provider, subscriber, payer ... as a one-claim set, and a
     ``part`` key), so a set of any size streams in memory bounded by one claim."""
-    if not by_claim:
-        for ctx in iter_transactions(source, name=name):
-            yield transaction_model(ctx.interchange, ctx.group, ctx.transaction, name)
-        return
-    for ctx in iter_units(source, name=name):
-        yield context_model(ctx, name)
+    from .parser import Reader
+
+    for _, entry in model_entries(Reader(source, name=name), by_claim=by_claim):
+        yield entry
 
 
 def context_model(ctx, source: str | None = None) -> dict:
@@ -106,16 +112,20 @@ def context_model(ctx, source: str | None = None) -> dict:
     return entry
 
 
+def model_document(source: str | None, entries: list[dict], findings: list) -> dict:
+    """The ``x12engine-model/1`` document: its entries and the file-level findings."""
+    return {"format": MODEL_FORMAT, "source": source, "transactions": entries,
+            "findings": [f if isinstance(f, dict) else f.to_dict() for f in findings]}
+
+
 def to_models(source, *, name: str | None = None) -> dict:
-    """Parse X12 (bytes, str, path or binary file) into a model document."""
+    """Parse X12 (bytes, str, path or binary file) into a model document (streamed: the
+    loop tree of a set is dropped once its model is read)."""
     from .parser import Reader
 
     reader = Reader(source, name=name)
-    doc = reader.parse()
-    out = {"format": MODEL_FORMAT, "source": name, "transactions": [], "findings": [f.to_dict() for f in doc.findings]}
-    for inter, group, txn in doc.transactions():
-        out["transactions"].append(transaction_model(inter, group, txn, name))
-    return out
+    entries = [entry for _, entry in model_entries(reader)]
+    return model_document(name, entries, reader.findings)
 
 
 # ----------------------------------------------------------------------------
