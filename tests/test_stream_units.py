@@ -8,7 +8,7 @@ import pytest
 
 from conftest import CORPUS, FIXTURES, corpus_rows
 from x12engine import parse
-from x12engine.parser import CLAIM_UNITS, iter_transactions, iter_units
+from x12engine.parser import iter_transactions, iter_units
 
 
 def _indices(loop) -> list[int]:
@@ -24,7 +24,7 @@ def _check(source) -> int:
     assert len(by_set) == len(whole)
     checked = 0
     for txn, (key, ctxs) in zip(whole, by_set.items()):
-        unit = CLAIM_UNITS.get(txn.set_id)
+        unit = txn.table.guide.unit if txn.table is not None else None
         every = _indices(txn.body)
         seen: set[int] = set()
         for ctx in ctxs:

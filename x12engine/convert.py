@@ -20,7 +20,6 @@ from .mapcatalog import Compiled, load_map, map_for, map_names
 from .checks import run_checks
 from .mapread import MapReader
 from .models import field_paths, model_for
-from .parser import CLAIM_UNITS, iter_transactions, iter_units
 from .tokenizer import Delimiters
 from .tree import Group, Interchange, Transaction
 
@@ -88,7 +87,7 @@ def model_entries(reader, *, by_claim: bool = False) -> Iterator[tuple[Any, dict
     """(context, model entry) for every set a :class:`~x12engine.parser.Reader` streams;
     ``by_claim``: 837 claims and 835 claim payments one at a time (each with ``part``).
     The one loop every streaming consumer (iter_models, to_models, x12 convert) uses."""
-    for ctx in reader.transactions(keep=False, units=CLAIM_UNITS if by_claim else None):
+    for ctx in reader.transactions(keep=False, by_unit=by_claim):
         yield ctx, context_model(ctx, reader.name)
 
 
@@ -108,7 +107,7 @@ def context_model(ctx, source: str | None = None) -> dict:
     """The model entry of a streamed context: a whole set, or one claim of it with ``part``."""
     entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source, whole=ctx.part is None)
     if ctx.part is not None:
-        entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": CLAIM_UNITS.get(ctx.transaction.set_id)}
+        entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": ctx.transaction.table.guide.unit}
     return entry
 
 

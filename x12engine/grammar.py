@@ -127,6 +127,7 @@ class Guide:
     root: LoopNode
     source_file: str
     provenance: str | None = None
+    unit: str | None = None  # the loop large sets stream by (`unit` header), e.g. 2300 in an 837
 
     def segments(self) -> Iterator[SegmentNode]:
         for node in self.root.walk():
@@ -290,6 +291,9 @@ class _ToRaw(Transformer):
 
     def select_decl(self, items):
         return ("select", str(items[0]), tuple(_unquote(i) for i in items[1:]))
+
+    def unit_decl(self, items):
+        return ("unit", str(items[0]))
 
     def source_decl(self, items):
         return ("source", _unquote(items[0]))
@@ -510,7 +514,7 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
     header: dict = {}
     body = []
     for item in items:
-        if isinstance(item, tuple) and item[0] in ("transaction", "guide", "aliases", "select", "source"):
+        if isinstance(item, tuple) and item[0] in ("transaction", "guide", "aliases", "select", "unit", "source"):
             header[item[0]] = item
         elif isinstance(item, tuple) and item[0] == "envelope":
             raise GrammarError("an envelope file is not a guide: load it with load_envelope()", Location(source=str(path)))
@@ -537,9 +541,12 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
         root=root,
         source_file=path.name,
         provenance=header.get("source", (None, None))[1],
+        unit=header.get("unit", (None, None))[1],
     )
     if not root.children or root.children[0].id != "ST":
         raise GrammarError("a guide must begin with the ST segment", Location(source=str(path)))
+    if guide.unit is not None and not any(lp.id == guide.unit for lp in guide.loops()):
+        raise GrammarError(f"unit {guide.unit}: the guide has no loop of that id", Location(source=str(path)))
     return guide
 
 

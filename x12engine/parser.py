@@ -244,8 +244,8 @@ _NOTHING: frozenset[str] = frozenset()
 
 
 @cache
-def _units_for(guide, unit: str) -> Units:
-    return Units(guide.root, unit)
+def _units_for(guide) -> Units:
+    return Units(guide.root, guide.unit)
 
 
 @cache
@@ -259,9 +259,9 @@ class _OpenSet:
     """A transaction set being read: its body machine, or, while several guides
     could read it, the buffered segments until a select rule or the trial decides."""
 
-    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body", "units")
+    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body", "by_unit")
 
-    def __init__(self, reader, st, where, inter, group, entries, version, matched, units=None):
+    def __init__(self, reader, st, where, inter, group, entries, version, matched, by_unit=False):
         self.reader = reader
         self.st = st
         self.where = where
@@ -272,7 +272,7 @@ class _OpenSet:
         self.matched = matched
         self.buffered: list[tuple] = [st]
         self.body: _Body | None = None
-        self.units: dict[str, str] | None = units  # set id → unit loop id, when streaming by unit
+        self.by_unit = by_unit  # cut the set at its guide's `unit` loop
 
     def start(self, entry) -> None:
         if entry is not None and not self.matched:
@@ -284,9 +284,7 @@ class _OpenSet:
 
     def _read_with(self, entry) -> _Body:
         table = entry.table() if entry is not None else None
-        units = None
-        if self.units and table is not None and table.guide.transaction in self.units:
-            units = _units_for(table.guide, self.units[table.guide.transaction])
+        units = _units_for(table.guide) if self.by_unit and table is not None and table.guide.unit else None
         body = _Body(table, self.where, self.inter.delimiters, units)
         body.run(self.buffered, 0, _NOTHING)
         return body
@@ -334,7 +332,7 @@ class Reader:
         self.tokenizer = Tokenizer(source, name=self.name, **kw)
         self.findings: list[Finding] = []
         self.document = Document(source=self.name)
-        self.units: dict[str, str] | None = None
+        self.by_unit = False
         self._count = 0  # units handed out from the open set
 
     # -- helpers ---------------------------------------------------------------
@@ -354,14 +352,14 @@ class Reader:
         self.findings.append(Finding(severity, code, message, where))
 
     # -- the envelope machine ------------------------------------------------
-    def transactions(self, keep: bool = False, units: dict[str, str] | None = None) -> Iterator[Context]:
+    def transactions(self, keep: bool = False, by_unit: bool = False) -> Iterator[Context]:
         """Stream transaction sets; with ``keep`` they also stay in ``self.document``.
 
-        ``units`` (set id → loop id, e.g. ``{"837": "2300"}``) cuts those sets into
-        units as their loops close (see :class:`Context`); other sets come whole."""
-        if units and keep:
+        ``by_unit`` cuts the sets whose guide names a ``unit`` loop (837: 2300, 835:
+        2100) into units as their loops close (see :class:`Context`); others come whole."""
+        if by_unit and keep:
             raise ValueError("streaming by unit does not keep the document")
-        self.units = units or None
+        self.by_unit = by_unit
         inter: Interchange | None = None
         group: Group | None = None
         open_set: _OpenSet | None = None
@@ -444,7 +442,7 @@ class Reader:
         else:
             entries, matched = registry.candidates(st01, version)
         where = self._loc(st, inter, group, els[2] if len(els) > 2 else None)
-        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched, self.units)
+        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched, self.by_unit)
         if not entries:
             self._finding("error", "no_grammar", f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced", where)
             open_set.start(None)
@@ -510,14 +508,10 @@ def iter_transactions(source: Source, *, name: str | None = None) -> Iterator[Co
     return Reader(source, name=name).transactions(keep=False)
 
 
-# The unit a claims-sized set is cut into when streaming: one claim (837 2300),
-# one claim payment (835 2100). Sets of other types come whole.
-CLAIM_UNITS: dict[str, str] = {"837": "2300", "835": "2100"}
-
-
-def iter_units(source: Source, *, name: str | None = None, units: dict[str, str] | None = None) -> Iterator[Context]:
-    """Stream 837 claims and 835 claim payments one at a time, each with its context
-    loops, in memory bounded by one claim (plus its set's header loops), however
-    many claims one set holds. Other sets, and sets without claims, come whole;
-    what an 835 holds besides its claims (PLB) comes last as ``part="rest"``."""
-    return Reader(source, name=name).transactions(keep=False, units=CLAIM_UNITS if units is None else units)
+def iter_units(source: Source, *, name: str | None = None) -> Iterator[Context]:
+    """Stream 837 claims and 835 claim payments (each guide's ``unit`` loop) one at a
+    time, each with its context loops, in memory bounded by one claim (plus its set's
+    header loops), however many claims one set holds. Other sets, and sets without
+    claims, come whole; what an 835 holds besides its claims (PLB) comes last as
+    ``part="rest"``."""
+    return Reader(source, name=name).transactions(keep=False, by_unit=True)
