@@ -90,3 +90,16 @@ def test_missing_header_is_named(tmp_path):
     path.write_text('map t-test "x"\ntransaction 278\n')
     with pytest.raises(MapError, match="missing `guide` declaration"):
         compile_map(path)
+
+
+def test_included_files_bring_the_fragments_they_include(tmp_path):
+    head = HEADER.replace("set BHT02 = 13\n", 'include "outer.x12m"\nset BHT02 = 13\n')
+    body = "object payer at 2000A/2010A {\n    use payer_name\n}\n"
+    (tmp_path / "t.x12m").write_text(head + body)
+    (tmp_path / "inner.x12m").write_text("fragment payer_name {\n    name = NM103 [NM102=2]\n}\n")
+    (tmp_path / "outer.x12m").write_text('include "inner.x12m"\n')
+    c = compile_map(tmp_path / "t.x12m")  # the fragment comes from a file the included file includes
+    assert "NM103" in repr(c.map.body)
+    (tmp_path / "inner.x12m").write_text('include "outer.x12m"\nfragment payer_name {\n    name = NM103\n}\n')
+    with pytest.raises(MapError, match="include cycle: .*outer.x12m -> inner.x12m -> outer.x12m"):
+        compile_map(tmp_path / "t.x12m")

@@ -492,8 +492,7 @@ def parse_map(path: Path) -> Map:
     headers = compiler.headers
     fragments: dict[str, list] = {}
     for name in headers.get("include", []):
-        _, lib = _parse(path.parent / name)
-        fragments.update(lib.fragments)
+        fragments.update(_library(path.parent / name, (path.resolve(),)))
     fragments.update(compiler.fragments)
     for key in ("name", "transaction", "guide", "group", "model"):
         if key not in headers:
@@ -505,6 +504,18 @@ def parse_map(path: Path) -> Map:
         group=headers["group"], model=headers["model"], model_title=headers.get("model_title", ""),
         platform=headers["platform"], body=body, path=path, sets=sets, prefer=headers.get("prefer", False),
     )
+
+
+def _library(path: Path, chain: tuple[Path, ...]) -> dict[str, list]:
+    """The fragments of an included file, with those of the files it includes (its own win)."""
+    if path.resolve() in chain:
+        raise MapError(f"include cycle: {' -> '.join(p.name for p in (*chain, path))}", Location(source=str(path)))
+    _, lib = _parse(path)
+    out: dict[str, list] = {}
+    for name in lib.headers.get("include", []):
+        out.update(_library(path.parent / name, (*chain, path.resolve())))
+    out.update(lib.fragments)
+    return out
 
 
 def _expand(body: list, fragments: dict[str, list], path: Path, depth: int = 0) -> list:
