@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .balance import amount
+from .transforms import AMOUNT_PATTERN
 
 
 class Money(BaseModel):
     """PokitDok's amount object; the amount is text, exactly as X12 sent it."""
 
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[str, Field(pattern=r"^-?(\d+(\.\d*)?|\.\d+)$")] | int | float
+    amount: Annotated[str, Field(pattern=f"^{AMOUNT_PATTERN}$")] | int | float
     currency: Literal["USD"] = "USD"
 
 
@@ -50,10 +53,7 @@ _REMAINING_PERIODS = frozenset({"remaining"})
 
 def _amount(item: dict) -> Decimal | None:
     m = item.get("benefit_amount")
-    try:
-        return Decimal(str(m["amount"])) if isinstance(m, dict) and "amount" in m else None
-    except InvalidOperation:
-        return None
+    return amount(m) if isinstance(m, dict) else None
 
 
 def _fmt(d: Decimal) -> str:

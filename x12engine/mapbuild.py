@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import BuildError, Location
 from .tokenizer import Delimiters
+from .transforms import _number_write
 from .grammar import LoopNode, SegmentNode, fixed_codes
 from .mapcatalog import Compiled
 from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
@@ -761,7 +762,10 @@ def _text_value(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    return str(value) if isinstance(value, int) else format(value, "f").rstrip("0").rstrip(".")
+    try:
+        return _number_write(value)  # the one number formatter ($field codes read back as the numbers they were)
+    except ValueError:
+        return None
 
 
 def unused_paths(data: Any, used: set[str], platform: tuple[str, ...], prefix: str = "") -> list[str]:

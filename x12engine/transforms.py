@@ -305,7 +305,8 @@ class DescriptionTransform(DescribedTransform):
         return None, []
 
 
-_AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+AMOUNT_PATTERN = r"-?(\d+(\.\d*)?|\.\d+)"  # an X12 R amount as text; the Money model uses it too
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
 class MoneyTransform(Transform):
