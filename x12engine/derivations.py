@@ -93,7 +93,7 @@ def benefit_summary(items: Any) -> dict | None:
             for net in nets:
                 slots.setdefault((level, net, kind), str(item["benefit_amount"]["amount"]))
     out: dict = {}
-    for level, net in {(lv, n) for lv, n, _ in slots}:
+    for level, net in dict.fromkeys((lv, n) for lv, n, _ in slots):  # first-seen order, not hash order
         got = {k: Decimal(slots[(level, net, k)]) for k in ("limit", "applied", "remaining") if (level, net, k) in slots}
         entry = {k: {"amount": slots[(level, net, k)], "currency": "USD"} for k in got}
         if "limit" in got and "remaining" in got and "applied" not in got:
