@@ -8,6 +8,7 @@ never the value.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,7 @@ class MapReader:
                 self._index_paths(child, path)
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
+        body = _flat(body)
         if scope.seg is None and len(body) > 3:
             # segment-driven: run only the statements whose segments (and qualifier codes)
             # this loop instance holds, in map order; the rest cannot find a value
@@ -657,6 +659,60 @@ class _Plan:
 
 
 _PLANS: dict[int, tuple[list, _Plan]] = {}
+_FLAT: dict[int, tuple[list, list]] = {}
+
+
+def _flat(body: list) -> list:
+    """``body`` with its path-less object blocks dissolved into the statements around them.
+
+    Such a block reads the same loop into a sub-object; writing its fields under
+    the dotted name instead gives the same JSON (intermediate objects appear with
+    their first value, in the same place) and lets one segment-driven pass choose
+    among all of a loop's statements instead of one pass per nested object.
+    """
+    hit = _FLAT.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    flat: list = []
+    for stmt in body:
+        if type(stmt) is Block and stmt.kind == "object" and not stmt.path:
+            inner = _prefixed(stmt.body, stmt.name + ".")
+            if inner is not None:
+                flat.extend(inner)
+                continue
+        flat.append(stmt)
+    _FLAT[id(body)] = (body, flat)
+    return flat
+
+
+def _prefixed(body: list, prefix: str) -> list | None:
+    """The statements of ``body`` writing under ``prefix``; None when one cannot be moved
+    (it reads the object it is in, or names a pool or the envelope metadata)."""
+    out: list = []
+    for stmt in body:
+        t = type(stmt)
+        if t is Binding:
+            out.append(replace(stmt, targets=tuple(prefix + name for name in stmt.targets), needs=None))
+        elif t is SetConst:
+            out.append(stmt)
+        elif t is When:
+            then, otherwise = _prefixed(stmt.then, prefix), _prefixed(stmt.otherwise, prefix)
+            if then is None or otherwise is None:
+                return None
+            out.append(replace(stmt, then=then, otherwise=otherwise))
+        elif t is Block:
+            if stmt.kind == "meta" or stmt.pool:
+                return None
+            if stmt.kind == "at" or (stmt.kind == "object" and not stmt.path):
+                inner = _prefixed(stmt.body, prefix if stmt.kind == "at" else prefix + stmt.name + ".")
+                if inner is None:
+                    return None
+                out.extend(inner) if stmt.kind == "object" else out.append(replace(stmt, body=inner))
+            else:
+                out.append(replace(stmt, name=prefix + stmt.name))
+        else:  # derivations read the object they sit in
+            return None
+    return out
 _VIA: dict[int, tuple[list, tuple]] = {}  # statement list → its `via` bindings (kept alive with it)
 
 
