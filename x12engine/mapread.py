@@ -61,7 +61,7 @@ class MapReader:
         self.inter, self.group, self.txn = inter, group, txn
         self.comp = inter.delimiters.component
         self.rep = inter.delimiters.repetition
-        self.consumed: dict[int, set[int]] = {}
+        self.consumed: dict[int, int] = {}  # id(token) → bit mask of the elements read from it
         self.claimed: set[int] = set()
         self.findings: list[Finding] = []
         self.meta: dict[str, Any] = {}
@@ -82,18 +82,19 @@ class MapReader:
 
     def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
         element = scope.elem + ref.offset if ref.segment is None else ref.element
-        used = self.consumed.get(id(tok))
-        if used is None:
-            used = self.consumed[id(tok)] = set()
-        used.add(element)
+        k = id(tok)  # a whole-segment ref (no element) marks the segment read, no element
+        self.consumed[k] = self.consumed.get(k, 0) | (0 if element is None else 1 << element)
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
         idx = self._by_loop.get(id(loop))
         if idx is None:
             idx = {}
             for c in loop.children:
-                if type(c) is tuple:
+                t = type(c)
+                if t is tuple:
                     idx.setdefault(c[0][0], []).append(c)
+                elif t is Loop:  # child loops under "@" + id: what block paths start from
+                    idx.setdefault("@" + c.id, []).append(c)
             self._by_loop[id(loop)] = idx
         return idx.get(sid, [])
 
@@ -192,31 +193,102 @@ class MapReader:
             if idx is None:
                 self.segments(loop, "")
                 idx = self._by_loop[id(loop)]
-            chosen = set(plan.always)
+            chosen = plan.always
             by_sid, quals, by_key = plan.by_sid, plan.quals, plan.by_key
-            for sid in idx:
-                hit = by_sid.get(sid)
-                if hit:
-                    chosen.update(hit)
+            comp, rep = self.comp, self.rep
+            for sid, found in idx.items():
+                chosen |= by_sid.get(sid, 0)
                 positions = quals.get(sid)
                 if positions:
-                    for e in positions:
-                        for v in self._qualifiers(loop, idx, sid, e):
-                            hit = by_key.get((sid, e, v))
-                            if hit:
-                                chosen.update(hit)
-            for i in sorted(chosen):
+                    for tok in found:
+                        els = tok[0]
+                        for e in positions:
+                            v = els[e] if e < len(els) else ""
+                            if rep and rep in v:
+                                v = value_at(els, e, None, comp, rep)
+                            chosen |= by_key.get((sid, e, v), 0)
+            order = plan.orders.get(chosen)
+            if order is None:
+                order = plan.orders[chosen] = tuple(i for i in range(chosen.bit_length()) if chosen >> i & 1)
+            for i in order:
                 stmt = body[i]
-                if type(stmt) is Binding:
+                t = type(stmt)
+                if t is _Read:
+                    self.fast(stmt, loop, out, scope)
+                elif t is Binding:
                     self._binding(stmt, loop, out, scope)
                 else:
                     self.stmt(stmt, loop, out, scope)
             return
         for stmt in body:
-            if type(stmt) is Binding:
+            t = type(stmt)
+            if t is _Read:
+                self.fast(stmt, loop, out, scope)
+            elif t is Binding:
                 self.binding(stmt, loop, out, scope)
             else:
                 self.stmt(stmt, loop, out, scope)
+
+    def fast(self, r: _Read, loop: Loop, out: dict, scope: _Scope) -> None:
+        """A plain binding (one value, one target, qualifier codes only): ``_binding`` with
+        the generic steps precomputed; most of a map's statements are of this kind."""
+        seg = scope.seg
+        idx = None
+        rep = self.rep
+        for sid, e, comp, conds, mask, src in r.sources:
+            if sid is None:  # relative to the current element of an element list
+                cands = (seg,)
+                base = scope.elem
+                e += base
+                mask = 1 << e
+                for ce, _, _ in conds:
+                    mask |= 1 << (ce + base)
+            else:
+                base = 0
+                if seg is not None and seg[0][0] == sid:
+                    cands = (seg,)
+                else:
+                    if idx is None:
+                        idx = self._by_loop.get(id(loop))
+                        if idx is None:
+                            self.segments(loop, "")
+                            idx = self._by_loop[id(loop)]
+                    cands = idx.get(sid)
+                    if not cands:
+                        continue
+            for tok in cands:
+                els = tok[0]
+                n = len(els)
+                for ce, cc, codes in conds:
+                    ce += base
+                    v = els[ce] if ce < n else ""
+                    if cc is not None or (rep and rep in v):
+                        v = value_at(els, ce, cc, self.comp, rep)
+                    if v not in codes:
+                        break
+                else:
+                    raw = els[e] if e < n else ""
+                    if comp is not None or (rep and rep in raw):
+                        raw = value_at(els, e, comp, self.comp, rep)
+                    if raw == "":
+                        continue
+                    k = id(tok)
+                    consumed = self.consumed
+                    consumed[k] = consumed.get(k, 0) | mask
+                    try:
+                        value = r.read(raw, [])
+                    except ReadIssue:  # the slow path words the warning and keeps what it can
+                        b = r.binding
+                        value = self.convert(b.fn, raw, tok, loop, scope, b, src)
+                    d = r.elide
+                    if d is not None and value == d.for_index(scope.index):
+                        return
+                    target = self.meta if scope.meta else out
+                    if r.parts is None:
+                        target[r.target] = value
+                    else:
+                        set_path(target, r.target, value)
+                    return
 
     def stmt(self, stmt, loop: Loop, out: dict, scope: _Scope) -> None:
         """One statement other than a binding."""
@@ -438,7 +510,7 @@ class MapReader:
                     continue
                 if blk.each_last is None:
                     self.consume_source(tok, src, scope)
-                    self.consumed.setdefault(id(tok), set())
+                    self.consumed.setdefault(id(tok), 0)
                     sub: dict = {}
                     self.stmts(blk.body, loop, sub, _Scope(tok, None, len(items)))
                     items.append(sub)
@@ -459,10 +531,13 @@ class MapReader:
         for n, step in enumerate(path):
             last = n == len(path) - 1
             nxt = []
+            key = "@" + step.loop
             for lp in current:
-                for child in lp.children:
-                    if type(child) is not Loop or child.id != step.loop:
-                        continue
+                idx = self._by_loop.get(id(lp))
+                if idx is None:
+                    self.segments(lp, "")
+                    idx = self._by_loop[id(lp)]
+                for child in idx.get(key, ()):
                     if last and claim and id(child) in self.claimed:
                         continue
                     if step.conds and not self.loop_matches(child, step.conds):
@@ -505,7 +580,8 @@ class MapReader:
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
         for c in conds:  # `at 2110C [EB01=C]`: the loop's choice carries the code, so it is read
-            self.consumed.setdefault(id(self.segments(loop, c.ref.segment)[0]), set()).add(c.ref.element)
+            k = id(self.segments(loop, c.ref.segment)[0])
+            self.consumed[k] = self.consumed.get(k, 0) | (1 << c.ref.element)
         return True
 
     def derive(self, d: Derive, out: dict) -> None:
@@ -576,7 +652,7 @@ class MapReader:
                 unmapped.append(entry)
                 self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
                 continue
-            left = [i for i, v in enumerate(child[0]) if i and v and i not in used and i not in imp]
+            left = [i for i, v in enumerate(child[0]) if i and v and not used >> i & 1 and i not in imp]
             if left:
                 # the elements no statement read are kept as a patch of this segment, so a
                 # rebuild writes them back into it (nothing in a mapped segment is lost either)
@@ -627,35 +703,58 @@ def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
 
 
 class _Plan:
-    """A statement list indexed by what its bindings read: which statements can
-    find a value in a loop instance follows from the instance's segment ids and
-    qualifier codes alone."""
+    """A statement list indexed by what its statements read: which of them can find
+    a value in a loop instance follows from the instance's segment ids, qualifier
+    codes and child loop ids alone. Sets of statements are bit masks (bit i:
+    statement i), so choosing is a few ORs per segment id."""
 
-    __slots__ = ("always", "by_sid", "by_key", "quals")
+    __slots__ = ("always", "by_sid", "by_key", "quals", "orders")
 
     def __init__(self, body: list):
-        self.always: list[int] = []
-        self.by_sid: dict[str, list[int]] = {}
-        self.by_key: dict[tuple, list[int]] = {}
+        self.always = 0
+        self.by_sid: dict[str, int] = {}  # segment id, or "@" + child loop id → statements
+        self.by_key: dict[tuple, int] = {}  # (segment id, element, code) → statements
+        self.orders: dict[int, tuple[int, ...]] = {}  # chosen mask → statement positions, in map order
         quals: dict[str, set[int]] = {}
         for i, stmt in enumerate(body):
+            bit = 1 << i
+            key = _trigger(stmt)
+            if key is not None:
+                self.by_sid[key] = self.by_sid.get(key, 0) | bit
+                continue
+            if type(stmt) is _Read:
+                stmt = stmt.binding
             if type(stmt) is not Binding:
-                self.always.append(i)
+                self.always |= bit
                 continue
             needs = stmt.needs
             if needs is None:
                 needs = stmt.needs = _needs_of(stmt)
             if not needs:
-                self.always.append(i)
+                self.always |= bit
                 continue
             for sid, e, codes in needs[1]:
                 if e is None:
-                    self.by_sid.setdefault(sid, []).append(i)
+                    self.by_sid[sid] = self.by_sid.get(sid, 0) | bit
                 else:
                     quals.setdefault(sid, set()).add(e)
                     for code in codes:
-                        self.by_key.setdefault((sid, e, code), []).append(i)
+                        self.by_key[(sid, e, code)] = self.by_key.get((sid, e, code), 0) | bit
         self.quals = {sid: tuple(sorted(es)) for sid, es in quals.items()}
+
+
+def _trigger(stmt) -> str | None:
+    """What a block or a constant needs in the loop instance to do anything: the child
+    loop its path starts with, or the segment it reads (None: it always runs)."""
+    t = type(stmt)
+    if t is Block:
+        if stmt.kind in ("object", "list_at", "at") and stmt.path:
+            return "@" + stmt.path[0].loop
+        if stmt.kind == "list_each" and stmt.each.ref.segment not in (None, "GS", "ISA"):
+            return stmt.each.ref.segment
+    elif t is SetConst and stmt.ref.segment not in (None, "GS", "ISA"):
+        return stmt.ref.segment
+    return None
 
 
 _PLANS: dict[int, tuple[list, _Plan]] = {}
@@ -681,8 +780,51 @@ def _flat(body: list) -> list:
                 flat.extend(inner)
                 continue
         flat.append(stmt)
+    flat = [_Read.of(stmt) or stmt if type(stmt) is Binding else stmt for stmt in flat]
     _FLAT[id(body)] = (body, flat)
     return flat
+
+
+class _Read:
+    """A plain binding compiled for ``MapReader.fast``: per source (segment id or None
+    for a relative ref, element, component, conditions as (element, component, codes),
+    bit mask of the elements a hit consumes, the Source for warnings)."""
+
+    __slots__ = ("binding", "sources", "read", "target", "parts", "elide")
+
+    def __init__(self, b: Binding, sources: tuple):
+        self.binding = b
+        self.sources = sources
+        self.read = b.fn.read
+        self.target = b.targets[0]
+        self.parts = None if "." not in self.target else tuple(self.target.split("."))
+        d = b.default
+        self.elide = d if d is not None and d.elide and d.constant else None
+
+    @classmethod
+    def of(cls, b: Binding) -> _Read | None:
+        if b.is_list or b.repeats or b.via is not None or len(b.targets) != 1 or b.fn.qualifiers:
+            return None
+        sources = []
+        for src in b.sources:
+            ref = src.ref
+            rel = ref.segment is None
+            if ref.segment in ("GS", "ISA") or (not rel and ref.element is None):
+                return None
+            conds = []
+            for c in src.conds:
+                cr = c.ref
+                if (cr.segment is None) != rel or (not rel and cr.segment != ref.segment) or (not rel and cr.element is None):
+                    return None
+                conds.append((cr.offset if rel else cr.element, cr.component, frozenset(c.codes)))
+            if rel:
+                sources.append((None, ref.offset, ref.component, tuple(conds), None, src))
+            else:
+                mask = 1 << ref.element
+                for ce, _, _ in conds:
+                    mask |= 1 << ce
+                sources.append((ref.segment, ref.element, ref.component, tuple(conds), mask, src))
+        return cls(b, tuple(sources))
 
 
 def _prefixed(body: list, prefix: str) -> list | None:
