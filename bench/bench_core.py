@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from x12engine import Tokenizer, X12SyntaxError, document_from_json, document_to_json, parse, to_bytes
+from x12engine import Tokenizer, document_from_json, document_to_json, parse, to_bytes
 from x12engine.tokenizer import Delimiters
 
 from conftest import CORPUS, FIXTURES, corpus_rows, require_corpus

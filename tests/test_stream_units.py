@@ -8,7 +8,7 @@ import pytest
 
 from conftest import CORPUS, FIXTURES, corpus_rows
 from x12engine import parse
-from x12engine.parser import iter_transactions, iter_units
+from x12engine.parser import iter_units
 
 
 def _indices(loop) -> list[int]:

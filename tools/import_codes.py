@@ -386,7 +386,7 @@ SPECS: tuple[Spec, ...] = (
     # --- 277CA claim acknowledgment ---------------------------------------------------
     Spec("claim_status_action", None, "STC03 (306)", "Action Code (277CA status)",
          "X12 005010 element 306, STC03 list of 005010X214",
-         f"enum: PokitDok apidocs-v4 _claims.md claim acknowledgment example ('accept'); codes: grammars/277ca.x12g STC03",
+         "enum: PokitDok apidocs-v4 _claims.md claim acknowledgment example ('accept'); codes: grammars/277ca.x12g STC03",
          tr3=(("277ca", "STC03"),),
          notes=("not in the reference tables: the 277CA guide allows two codes, WQ and U",)),
     Spec("payer_responsibility", None, "SBR01 (1138)", "Payer Responsibility Sequence Number Code",

@@ -8,13 +8,13 @@ never the value.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from .errors import Finding, Location
 from .grammar import LoopNode, SegmentNode, fixed_codes, value_at
 from .derivations import compute
+from .mapplan import Read, needs_of, program
 from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
 from .transforms import ReadIssue, _number_read
@@ -88,13 +88,22 @@ class MapReader:
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
         idx = self._by_loop.get(id(loop))
         if idx is None:
+            # own segments by id, and child loops by loop id (what block paths start from):
+            # loop ids start with a digit or hold a "_", segment ids never do
             idx = {}
             for c in loop.children:
                 t = type(c)
                 if t is tuple:
-                    idx.setdefault(c[0][0], []).append(c)
-                elif t is Loop:  # child loops under "@" + id: what block paths start from
-                    idx.setdefault("@" + c.id, []).append(c)
+                    k = c[0][0]
+                elif t is Loop:
+                    k = c.id
+                else:
+                    continue
+                got = idx.get(k)
+                if got is None:
+                    idx[k] = [c]
+                else:
+                    got.append(c)
             self._by_loop[id(loop)] = idx
         return idx.get(sid, [])
 
@@ -184,18 +193,19 @@ class MapReader:
                 self._index_paths(child, path)
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
-        body = _flat(body)
-        if scope.seg is None and len(body) > 3:
+        prog = program(body)
+        body = prog.body
+        plan = prog.plan
+        if scope.seg is None and plan is not None:
             # segment-driven: run only the statements whose segments (and qualifier codes)
-            # this loop instance holds, in map order; the rest cannot find a value
-            plan = _plan(body)
+            # or child loops this loop instance holds, in map order; the rest find nothing
             idx = self._by_loop.get(id(loop))
             if idx is None:
                 self.segments(loop, "")
                 idx = self._by_loop[id(loop)]
             chosen = plan.always
             by_sid, quals, by_key = plan.by_sid, plan.quals, plan.by_key
-            comp, rep = self.comp, self.rep
+            rep = self.rep
             for sid, found in idx.items():
                 chosen |= by_sid.get(sid, 0)
                 positions = quals.get(sid)
@@ -205,36 +215,27 @@ class MapReader:
                         for e in positions:
                             v = els[e] if e < len(els) else ""
                             if rep and rep in v:
-                                v = value_at(els, e, None, comp, rep)
+                                v = v.split(rep, 1)[0]
                             chosen |= by_key.get((sid, e, v), 0)
-            order = plan.orders.get(chosen)
-            if order is None:
-                order = plan.orders[chosen] = tuple(i for i in range(chosen.bit_length()) if chosen >> i & 1)
-            for i in order:
-                stmt = body[i]
-                t = type(stmt)
-                if t is _Read:
-                    self.fast(stmt, loop, out, scope)
-                elif t is Binding:
-                    self._binding(stmt, loop, out, scope)
-                else:
-                    self.stmt(stmt, loop, out, scope)
-            return
+            body = [body[i] for i in plan.order(chosen)]
+            general = self._binding  # chosen by the plan: the `needs` test is done
+        else:
+            general = self.binding
         for stmt in body:
             t = type(stmt)
-            if t is _Read:
+            if t is Read:
                 self.fast(stmt, loop, out, scope)
             elif t is Binding:
-                self.binding(stmt, loop, out, scope)
+                general(stmt, loop, out, scope)
             else:
                 self.stmt(stmt, loop, out, scope)
 
-    def fast(self, r: _Read, loop: Loop, out: dict, scope: _Scope) -> None:
+    def fast(self, r: Read, loop: Loop, out: dict, scope: _Scope) -> None:
         """A plain binding (one value, one target, qualifier codes only): ``_binding`` with
         the generic steps precomputed; most of a map's statements are of this kind."""
         seg = scope.seg
         idx = None
-        rep = self.rep
+        rep, sep = self.rep, self.comp  # value_at inlined
         for sid, e, comp, conds, mask, src in r.sources:
             if sid is None:  # relative to the current element of an element list
                 cands = (seg,)
@@ -262,14 +263,20 @@ class MapReader:
                 for ce, cc, codes in conds:
                     ce += base
                     v = els[ce] if ce < n else ""
-                    if cc is not None or (rep and rep in v):
-                        v = value_at(els, ce, cc, self.comp, rep)
+                    if rep and rep in v:
+                        v = v.split(rep, 1)[0]
+                    if cc is not None:
+                        parts = v.split(sep)
+                        v = parts[cc - 1] if cc <= len(parts) else ""
                     if v not in codes:
                         break
                 else:
                     raw = els[e] if e < n else ""
-                    if comp is not None or (rep and rep in raw):
-                        raw = value_at(els, e, comp, self.comp, rep)
+                    if rep and rep in raw:
+                        raw = raw.split(rep, 1)[0]
+                    if comp is not None:
+                        parts = raw.split(sep)
+                        raw = parts[comp - 1] if comp <= len(parts) else ""
                     if raw == "":
                         continue
                     k = id(tok)
@@ -284,10 +291,16 @@ class MapReader:
                     if d is not None and value == d.for_index(scope.index):
                         return
                     target = self.meta if scope.meta else out
-                    if r.parts is None:
+                    parts = r.parts
+                    if parts is None:
                         target[r.target] = value
-                    else:
-                        set_path(target, r.target, value)
+                        return
+                    for p in parts[:-1]:
+                        nxt = target.get(p)
+                        if type(nxt) is not dict:
+                            nxt = target[p] = {}
+                        target = nxt
+                    target[parts[-1]] = value
                     return
 
     def stmt(self, stmt, loop: Loop, out: dict, scope: _Scope) -> None:
@@ -317,9 +330,7 @@ class MapReader:
                 set_path(out, stmt.name, value)
 
     def binding(self, b: Binding, loop: Loop, out: dict, scope: _Scope) -> None:
-        needs = b.needs
-        if needs is None:
-            needs = b.needs = _needs_of(b)
+        needs = needs_of(b)
         if needs and (scope.seg is None or scope.seg[0][0] not in needs[0]):
             # most statements of a map name segments (or qualifier codes) a given loop
             # instance does not hold: set tests skip them before any lookup
@@ -426,29 +437,17 @@ class MapReader:
 
     def elide_pools(self, body: list, sub: dict) -> None:
         """A pool list that the pointers alone rebuild (same items, same order, nothing else) is left out."""
-        for stmt in body:
-            if type(stmt) is not Block or not stmt.pool or stmt.name not in self.pools:
+        prog = program(body)
+        for name in prog.pools:
+            if name not in self.pools:
                 continue
-            items, refs = self.pools.pop(stmt.name)
-            hit = _VIA.get(id(body))
-            if hit is None or hit[0] is not body:
-                hit = _VIA[id(body)] = (body, tuple(self._via_bindings(body)))
-            field = next((b.via[1] for b in hit[1] if b.via[0] == stmt.name), None)
+            items, refs = self.pools.pop(name)
+            field = next((b.via[1] for b in prog.vias if b.via[0] == name), None)
             if field is None:
                 continue
             derived = [{field: v} for v in dict.fromkeys(refs)]
             if items == derived:
-                sub.pop(stmt.name, None)
-
-    def _via_bindings(self, body: list):
-        for stmt in body:
-            if type(stmt) is Binding and stmt.via is not None:
-                yield stmt
-            elif type(stmt) is Block:
-                yield from self._via_bindings(stmt.body)
-            elif type(stmt) is When:
-                yield from self._via_bindings(stmt.then)
-                yield from self._via_bindings(stmt.otherwise)
+                sub.pop(name, None)
 
     def consume_source(self, tok: tuple, src: Source, scope: _Scope) -> None:
         self.consume(tok, src.ref, scope)
@@ -531,7 +530,7 @@ class MapReader:
         for n, step in enumerate(path):
             last = n == len(path) - 1
             nxt = []
-            key = "@" + step.loop
+            key = step.loop
             for lp in current:
                 idx = self._by_loop.get(id(lp))
                 if idx is None:
@@ -625,8 +624,8 @@ class MapReader:
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
         path = self._paths.get(id(loop), "")
-        seen: dict[str, int] = {}  # own segments of each id so far: the occurrence a patch names
-        for child in loop.children:
+        consumed = self.consumed
+        for n, child in enumerate(loop.children):
             t = type(child)
             if t is Loop:
                 self._walk_leftovers(child, implied, unmapped, d)
@@ -637,29 +636,31 @@ class MapReader:
                 unmapped.append(entry)
                 self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
                 continue
-            sid = child[0][0]
-            occurrence = seen.get(sid, 0)
-            seen[sid] = occurrence + 1
+            els = child[0]
+            sid = els[0]
             if sid in STRUCTURAL:
                 continue
-            used = self.consumed.get(id(child))
-            imp = implied(loop.id, child)
+            used = consumed.get(id(child))
             if used is None:
-                if all(i in imp for i, v in enumerate(child[0]) if i and v):
+                imp = implied(loop.id, child)
+                if all(i in imp for i, v in enumerate(els) if i and v):
                     continue  # only implied constants: nothing to carry
                 entry = segment_to_json(child, d)
                 entry["loop"] = path
                 unmapped.append(entry)
                 self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
                 continue
-            left = [i for i, v in enumerate(child[0]) if i and v and not used >> i & 1 and i not in imp]
+            left = [i for i, v in enumerate(els) if i and v and not used >> i & 1]
+            if left:
+                imp = implied(loop.id, child)
+                left = [i for i in left if i not in imp]
             if left:
                 # the elements no statement read are kept as a patch of this segment, so a
                 # rebuild writes them back into it (nothing in a mapped segment is lost either)
                 full = segment_to_json(child, d)
                 full["loop"] = path
                 full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
-                full["occurrence"] = occurrence
+                full["occurrence"] = sum(1 for c in loop.children[:n] if type(c) is tuple and c[0][0] == sid)  # which of the loop's own `sid` segments
                 unmapped.append(full)
                 refs = ", ".join(f"{sid}{i:02d}" for i in left)
                 self.warn("element_not_mapped", f"{refs} not part of the {self.c.map.name} model; kept under `unmapped` as a patch of the segment",
@@ -700,188 +701,6 @@ def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
         except ReadIssue:
             return raw
     return raw
-
-
-class _Plan:
-    """A statement list indexed by what its statements read: which of them can find
-    a value in a loop instance follows from the instance's segment ids, qualifier
-    codes and child loop ids alone. Sets of statements are bit masks (bit i:
-    statement i), so choosing is a few ORs per segment id."""
-
-    __slots__ = ("always", "by_sid", "by_key", "quals", "orders")
-
-    def __init__(self, body: list):
-        self.always = 0
-        self.by_sid: dict[str, int] = {}  # segment id, or "@" + child loop id → statements
-        self.by_key: dict[tuple, int] = {}  # (segment id, element, code) → statements
-        self.orders: dict[int, tuple[int, ...]] = {}  # chosen mask → statement positions, in map order
-        quals: dict[str, set[int]] = {}
-        for i, stmt in enumerate(body):
-            bit = 1 << i
-            key = _trigger(stmt)
-            if key is not None:
-                self.by_sid[key] = self.by_sid.get(key, 0) | bit
-                continue
-            if type(stmt) is _Read:
-                stmt = stmt.binding
-            if type(stmt) is not Binding:
-                self.always |= bit
-                continue
-            needs = stmt.needs
-            if needs is None:
-                needs = stmt.needs = _needs_of(stmt)
-            if not needs:
-                self.always |= bit
-                continue
-            for sid, e, codes in needs[1]:
-                if e is None:
-                    self.by_sid[sid] = self.by_sid.get(sid, 0) | bit
-                else:
-                    quals.setdefault(sid, set()).add(e)
-                    for code in codes:
-                        self.by_key[(sid, e, code)] = self.by_key.get((sid, e, code), 0) | bit
-        self.quals = {sid: tuple(sorted(es)) for sid, es in quals.items()}
-
-
-def _trigger(stmt) -> str | None:
-    """What a block or a constant needs in the loop instance to do anything: the child
-    loop its path starts with, or the segment it reads (None: it always runs)."""
-    t = type(stmt)
-    if t is Block:
-        if stmt.kind in ("object", "list_at", "at") and stmt.path:
-            return "@" + stmt.path[0].loop
-        if stmt.kind == "list_each" and stmt.each.ref.segment not in (None, "GS", "ISA"):
-            return stmt.each.ref.segment
-    elif t is SetConst and stmt.ref.segment not in (None, "GS", "ISA"):
-        return stmt.ref.segment
-    return None
-
-
-_PLANS: dict[int, tuple[list, _Plan]] = {}
-_FLAT: dict[int, tuple[list, list]] = {}
-
-
-def _flat(body: list) -> list:
-    """``body`` with its path-less object blocks dissolved into the statements around them.
-
-    Such a block reads the same loop into a sub-object; writing its fields under
-    the dotted name instead gives the same JSON (intermediate objects appear with
-    their first value, in the same place) and lets one segment-driven pass choose
-    among all of a loop's statements instead of one pass per nested object.
-    """
-    hit = _FLAT.get(id(body))
-    if hit is not None and hit[0] is body:
-        return hit[1]
-    flat: list = []
-    for stmt in body:
-        if type(stmt) is Block and stmt.kind == "object" and not stmt.path:
-            inner = _prefixed(stmt.body, stmt.name + ".")
-            if inner is not None:
-                flat.extend(inner)
-                continue
-        flat.append(stmt)
-    flat = [_Read.of(stmt) or stmt if type(stmt) is Binding else stmt for stmt in flat]
-    _FLAT[id(body)] = (body, flat)
-    return flat
-
-
-class _Read:
-    """A plain binding compiled for ``MapReader.fast``: per source (segment id or None
-    for a relative ref, element, component, conditions as (element, component, codes),
-    bit mask of the elements a hit consumes, the Source for warnings)."""
-
-    __slots__ = ("binding", "sources", "read", "target", "parts", "elide")
-
-    def __init__(self, b: Binding, sources: tuple):
-        self.binding = b
-        self.sources = sources
-        self.read = b.fn.read
-        self.target = b.targets[0]
-        self.parts = None if "." not in self.target else tuple(self.target.split("."))
-        d = b.default
-        self.elide = d if d is not None and d.elide and d.constant else None
-
-    @classmethod
-    def of(cls, b: Binding) -> _Read | None:
-        if b.is_list or b.repeats or b.via is not None or len(b.targets) != 1 or b.fn.qualifiers:
-            return None
-        sources = []
-        for src in b.sources:
-            ref = src.ref
-            rel = ref.segment is None
-            if ref.segment in ("GS", "ISA") or (not rel and ref.element is None):
-                return None
-            conds = []
-            for c in src.conds:
-                cr = c.ref
-                if (cr.segment is None) != rel or (not rel and cr.segment != ref.segment) or (not rel and cr.element is None):
-                    return None
-                conds.append((cr.offset if rel else cr.element, cr.component, frozenset(c.codes)))
-            if rel:
-                sources.append((None, ref.offset, ref.component, tuple(conds), None, src))
-            else:
-                mask = 1 << ref.element
-                for ce, _, _ in conds:
-                    mask |= 1 << ce
-                sources.append((ref.segment, ref.element, ref.component, tuple(conds), mask, src))
-        return cls(b, tuple(sources))
-
-
-def _prefixed(body: list, prefix: str) -> list | None:
-    """The statements of ``body`` writing under ``prefix``; None when one cannot be moved
-    (it reads the object it is in, or names a pool or the envelope metadata)."""
-    out: list = []
-    for stmt in body:
-        t = type(stmt)
-        if t is Binding:
-            out.append(replace(stmt, targets=tuple(prefix + name for name in stmt.targets), needs=None))
-        elif t is SetConst:
-            out.append(stmt)
-        elif t is When:
-            then, otherwise = _prefixed(stmt.then, prefix), _prefixed(stmt.otherwise, prefix)
-            if then is None or otherwise is None:
-                return None
-            out.append(replace(stmt, then=then, otherwise=otherwise))
-        elif t is Block:
-            if stmt.kind == "meta" or stmt.pool:
-                return None
-            if stmt.kind == "at" or (stmt.kind == "object" and not stmt.path):
-                inner = _prefixed(stmt.body, prefix if stmt.kind == "at" else prefix + stmt.name + ".")
-                if inner is None:
-                    return None
-                out.extend(inner) if stmt.kind == "object" else out.append(replace(stmt, body=inner))
-            else:
-                out.append(replace(stmt, name=prefix + stmt.name))
-        else:  # derivations read the object they sit in
-            return None
-    return out
-_VIA: dict[int, tuple[list, tuple]] = {}  # statement list → its `via` bindings (kept alive with it)
-
-
-def _plan(body: list) -> _Plan:
-    hit = _PLANS.get(id(body))
-    if hit is not None and hit[0] is body:
-        return hit[1]
-    plan = _Plan(body)
-    _PLANS[id(body)] = (body, plan)  # the body is kept alive with its plan, so its id stays its own
-    return plan
-
-
-def _needs_of(b: Binding) -> tuple | bool:
-    """What ``b`` can read from: (segment ids, per source (segment id, qualifier
-    element or None, its codes)); False when it can read anything (the current
-    element of an `each` list, the envelope)."""
-    ids = set()
-    per_source = []
-    for src in b.sources:
-        seg = src.ref.segment
-        if seg is None or seg in ("GS", "ISA"):
-            return False
-        ids.add(seg)
-        qual = next((c for c in src.conds if c.ref.segment == seg and c.ref.component is None and c.ref.offset == 0
-                     and c.ref.element is not None and not any(str(x).startswith("$") for x in c.codes)), None)
-        per_source.append((seg, None, None) if qual is None else (seg, qual.ref.element, frozenset(qual.codes)))
-    return frozenset(ids), tuple(per_source)
 
 
 def _pointer(raw: str) -> int:

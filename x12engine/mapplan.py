@@ -1,0 +1,218 @@
+"""A map's statement lists compiled for the reader, once per list.
+
+The map language is read by an interpreter (``mapread``); what makes it fast
+is decided here, before any segment is seen:
+
+- path-less object blocks are dissolved into the statements around them
+  (their fields get dotted names), so a loop instance is planned once, not once
+  per nested object;
+- plain bindings (one value, one target) become ``Read`` tuples: segment id,
+  element, component, qualifier conditions and the bit mask of the elements a
+  hit consumes, so reading one is a few indexings;
+- each list gets a ``Plan``: which statements can find anything in a loop
+  instance follows from the instance's segment ids, qualifier codes and child
+  loop ids, as bit masks.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .maplang import Binding, Block, SetConst, When
+
+ENVELOPE = ("GS", "ISA")
+
+
+class Read:
+    """A plain binding: per source (segment id, or None for a ref relative to the
+    current element of an element list; element; component; conditions as
+    (element, component, codes); bit mask of the elements a hit consumes, None
+    when relative; the Source, for warnings)."""
+
+    __slots__ = ("binding", "sources", "read", "target", "parts", "elide")
+
+    def __init__(self, b: Binding, sources: tuple):
+        self.binding = b
+        self.sources = sources
+        self.read = b.fn.read
+        self.target = b.targets[0]
+        self.parts = None if "." not in self.target else tuple(self.target.split("."))
+        d = b.default
+        self.elide = d if d is not None and d.elide and d.constant else None
+
+    @classmethod
+    def of(cls, b: Binding) -> Read | None:
+        """The compiled form, or None for a binding the general path must run
+        (lists, repetitions, pointers, several targets, qualifier arguments)."""
+        if b.is_list or b.repeats or b.via is not None or len(b.targets) != 1 or b.fn.qualifiers:
+            return None
+        sources = []
+        for src in b.sources:
+            ref = src.ref
+            rel = ref.segment is None
+            if ref.segment in ENVELOPE or (not rel and ref.element is None):
+                return None
+            conds = []
+            for c in src.conds:
+                cr = c.ref
+                if (cr.segment is None) != rel or (not rel and (cr.segment != ref.segment or cr.element is None)):
+                    return None
+                conds.append((cr.offset if rel else cr.element, cr.component, frozenset(c.codes)))
+            if rel:
+                sources.append((None, ref.offset, ref.component, tuple(conds), None, src))
+            else:
+                mask = 1 << ref.element
+                for ce, _, _ in conds:
+                    mask |= 1 << ce
+                sources.append((ref.segment, ref.element, ref.component, tuple(conds), mask, src))
+        return cls(b, tuple(sources))
+
+
+class Plan:
+    """Which statements of a list can find a value in a loop instance. Sets of
+    statements are bit masks (bit i: statement i), so choosing is a few ORs per
+    segment id present."""
+
+    __slots__ = ("always", "by_sid", "by_key", "quals", "orders")
+
+    def __init__(self, body: list):
+        self.always = 0
+        self.by_sid: dict[str, int] = {}  # segment id, or child loop id → statements
+        self.by_key: dict[tuple, int] = {}  # (segment id, element, code) → statements
+        self.orders: dict[int, tuple[int, ...]] = {}  # chosen mask → statement positions, in map order
+        quals: dict[str, set[int]] = {}
+        for i, stmt in enumerate(body):
+            bit = 1 << i
+            key = _trigger(stmt)
+            if key is not None:
+                self.by_sid[key] = self.by_sid.get(key, 0) | bit
+                continue
+            if type(stmt) is Read:
+                stmt = stmt.binding
+            needs = needs_of(stmt) if type(stmt) is Binding else False
+            if not needs:
+                self.always |= bit
+                continue
+            for sid, e, codes in needs[1]:
+                if e is None:
+                    self.by_sid[sid] = self.by_sid.get(sid, 0) | bit
+                else:
+                    quals.setdefault(sid, set()).add(e)
+                    for code in codes:
+                        self.by_key[(sid, e, code)] = self.by_key.get((sid, e, code), 0) | bit
+        self.quals = {sid: tuple(sorted(es)) for sid, es in quals.items()}
+
+    def order(self, chosen: int) -> tuple[int, ...]:
+        got = self.orders.get(chosen)
+        if got is None:
+            got = self.orders[chosen] = tuple(i for i in range(chosen.bit_length()) if chosen >> i & 1)
+        return got
+
+
+class Program:
+    """One statement list, compiled: ``body`` (flattened, plain bindings as ``Read``),
+    its ``plan`` (None for lists too short to be worth planning) and the names of
+    the pool lists it declares (``pools``)."""
+
+    __slots__ = ("source", "body", "plan", "pools", "vias")
+
+    def __init__(self, source: list):
+        self.source = source  # kept alive with the program, so its id stays its own
+        flat: list = []
+        for stmt in source:
+            if type(stmt) is Block and stmt.kind == "object" and not stmt.path:
+                inner = _prefixed(stmt.body, stmt.name + ".")
+                if inner is not None:
+                    flat.extend(inner)
+                    continue
+            flat.append(stmt)
+        self.body = [(Read.of(s) or s) if type(s) is Binding else s for s in flat]
+        self.plan = Plan(self.body) if len(self.body) > 3 else None
+        self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
+        self.vias = tuple(_via_bindings(source)) if self.pools else ()
+
+
+_PROGRAMS: dict[int, Program] = {}
+
+
+def program(body: list) -> Program:
+    prog = _PROGRAMS.get(id(body))
+    if prog is None or prog.source is not body:
+        prog = _PROGRAMS[id(body)] = Program(body)
+    return prog
+
+
+def needs_of(b: Binding) -> tuple | bool:
+    """What ``b`` can read from: (segment ids, per source (segment id, qualifier
+    element or None, its codes)); False when it can read anything (the current
+    element of an `each` list, the envelope). Cached on the binding."""
+    if b.needs is not None:
+        return b.needs
+    ids = set()
+    per_source = []
+    for src in b.sources:
+        seg = src.ref.segment
+        if seg is None or seg in ENVELOPE:
+            b.needs = False
+            return False
+        ids.add(seg)
+        qual = next((c for c in src.conds if c.ref.segment == seg and c.ref.component is None and c.ref.offset == 0
+                     and c.ref.element is not None and not any(str(x).startswith("$") for x in c.codes)), None)
+        per_source.append((seg, None, None) if qual is None else (seg, qual.ref.element, frozenset(qual.codes)))
+    b.needs = (frozenset(ids), tuple(per_source))
+    return b.needs
+
+
+def _trigger(stmt) -> str | None:
+    """What a block or a constant needs in the loop instance to do anything: the child
+    loop its path starts with, or the segment it reads (None: it always runs)."""
+    t = type(stmt)
+    if t is Block:
+        if stmt.kind in ("object", "list_at", "at") and stmt.path:
+            return stmt.path[0].loop
+        if stmt.kind == "list_each" and stmt.each.ref.segment not in (None, *ENVELOPE):
+            return stmt.each.ref.segment
+    elif t is SetConst and stmt.ref.segment not in (None, *ENVELOPE):
+        return stmt.ref.segment
+    return None
+
+
+def _prefixed(body: list, prefix: str) -> list | None:
+    """The statements of ``body`` writing under ``prefix``; None when one cannot be moved
+    (it reads the object it is in, or names a pool or the envelope metadata)."""
+    out: list = []
+    for stmt in body:
+        t = type(stmt)
+        if t is Binding:
+            out.append(replace(stmt, targets=tuple(prefix + name for name in stmt.targets), needs=None))
+        elif t is SetConst:
+            out.append(stmt)
+        elif t is When:
+            then, otherwise = _prefixed(stmt.then, prefix), _prefixed(stmt.otherwise, prefix)
+            if then is None or otherwise is None:
+                return None
+            out.append(replace(stmt, then=then, otherwise=otherwise))
+        elif t is Block:
+            if stmt.kind == "meta" or stmt.pool:
+                return None
+            if stmt.kind == "at" or (stmt.kind == "object" and not stmt.path):
+                inner = _prefixed(stmt.body, prefix if stmt.kind == "at" else prefix + stmt.name + ".")
+                if inner is None:
+                    return None
+                out.extend(inner) if stmt.kind == "object" else out.append(replace(stmt, body=inner))
+            else:
+                out.append(replace(stmt, name=prefix + stmt.name))
+        else:  # derivations read the object they sit in
+            return None
+    return out
+
+
+def _via_bindings(body: list):
+    """The `via` bindings anywhere in ``body``: what points into its pools."""
+    for stmt in body:
+        if type(stmt) is Binding and stmt.via is not None:
+            yield stmt
+        elif type(stmt) is Block:
+            yield from _via_bindings(stmt.body)
+        elif type(stmt) is When:
+            yield from _via_bindings(stmt.then)
+            yield from _via_bindings(stmt.otherwise)
