@@ -67,6 +67,50 @@ class Read:
         return cls(b, tuple(sources))
 
 
+class ReadRun:
+    """Consecutive ``Read`` statements with one source each, all from the same segment
+    under the same conditions (SV101 … SV115, the name parts of one NM1): the
+    candidate segments are found and tested once for all of them. Each member
+    still takes the first matching segment holding its element, as alone.
+
+    ``members``: (element, component, bit mask, Read) in map order."""
+
+    __slots__ = ("sid", "conds", "cond_mask", "members", "binding")
+
+    def __init__(self, reads: list[Read]):
+        sid, _, _, conds, _, _ = reads[0].sources[0]
+        self.sid, self.conds = sid, conds
+        self.cond_mask = 0
+        for ce, _, _ in conds:
+            self.cond_mask |= 1 << ce
+        self.members = tuple((r.sources[0][1], r.sources[0][2], 1 << r.sources[0][1], r) for r in reads)
+        self.binding = reads[0].binding  # what the plan reads: every member needs the same
+
+    @staticmethod
+    def key(stmt) -> tuple | None:
+        if type(stmt) is Read and len(stmt.sources) == 1:
+            sid, _, _, conds, _, _ = stmt.sources[0]
+            return sid, conds
+        return None
+
+
+def _grouped(body: list) -> list:
+    out: list = []
+    run: list[Read] = []
+    run_key = None
+    for stmt in body + [None]:
+        key = ReadRun.key(stmt) if stmt is not None else None
+        if key is not None and key == run_key:
+            run.append(stmt)
+            continue
+        if run:
+            out.append(ReadRun(run) if len(run) > 1 else run[0])
+        run, run_key = ([stmt], key) if key is not None else ([], None)
+        if key is None and stmt is not None:
+            out.append(stmt)
+    return out
+
+
 class Plan:
     """Which statements of a list can find a value in a loop instance. Sets of
     statements are bit masks (bit i: statement i), so choosing is a few ORs per
@@ -86,7 +130,7 @@ class Plan:
             if key is not None:
                 self.by_sid[key] = self.by_sid.get(key, 0) | bit
                 continue
-            if type(stmt) is Read:
+            if type(stmt) is Read or type(stmt) is ReadRun:
                 stmt = stmt.binding
             needs = needs_of(stmt) if type(stmt) is Binding else False
             if not needs:
@@ -125,7 +169,7 @@ class Program:
                     flat.extend(inner)
                     continue
             flat.append(stmt)
-        self.body = [(Read.of(s) or s) if type(s) is Binding else s for s in flat]
+        self.body = _grouped([(Read.of(s) or s) if type(s) is Binding else s for s in flat])
         self.plan = Plan(self.body) if len(self.body) > 3 else None
         self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
         self.vias = tuple(_via_bindings(source)) if self.pools else ()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import Finding, Location
 from .grammar import LoopNode, SegmentNode, fixed_codes, value_at
 from .derivations import compute
-from .mapplan import Read, needs_of, program
+from .mapplan import Read, ReadRun, needs_of, program
 from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
 from .transforms import ReadIssue, _number_read
@@ -115,8 +115,7 @@ class MapReader:
             got = self._quals[key] = {value_at(t[0], e, None, self.comp, self.rep) for t in idx[sid]}
         return got
 
-    def candidates(self, src: Source, loop: Loop, scope: _Scope) -> list[tuple]:
-        ref = src.ref
+    def candidates(self, ref: Ref, loop: Loop, scope: _Scope) -> list[tuple]:
         if ref.segment is None:
             return [scope.seg]
         if scope.seg is not None and scope.seg[0][0] == ref.segment:
@@ -143,7 +142,7 @@ class MapReader:
         if sid is None or (seg is not None and seg[0][0] == sid):
             cands = (seg,)
         elif sid == "GS" or sid == "ISA":
-            cands = self.candidates(src, loop, scope)
+            cands = self.candidates(ref, loop, scope)
         else:
             idx = self._by_loop.get(id(loop))
             cands = idx.get(sid, ()) if idx is not None else self.segments(loop, sid)
@@ -223,7 +222,9 @@ class MapReader:
             general = self.binding
         for stmt in body:
             t = type(stmt)
-            if t is Read:
+            if t is ReadRun:
+                self.read_run(stmt, loop, out, scope)
+            elif t is Read:
                 self.fast(stmt, loop, out, scope)
             elif t is Binding:
                 general(stmt, loop, out, scope)
@@ -303,6 +304,87 @@ class MapReader:
                     target[parts[-1]] = value
                     return
 
+    def read_run(self, g: ReadRun, loop: Loop, out: dict, scope: _Scope) -> None:
+        """``fast`` for a run of plain bindings on one segment: the candidates are found
+        and tested once, then each member takes the first holding its element."""
+        seg = scope.seg
+        sid = g.sid
+        rep, sep = self.rep, self.comp
+        if sid is None:  # relative to the current element of an element list
+            cands = (seg,)
+            base = scope.elem
+        else:
+            base = 0
+            if seg is not None and seg[0][0] == sid:
+                cands = (seg,)
+            else:
+                idx = self._by_loop.get(id(loop))
+                if idx is None:
+                    self.segments(loop, "")
+                    idx = self._by_loop[id(loop)]
+                cands = idx.get(sid)
+                if not cands:
+                    return
+        conds = g.conds
+        if conds:
+            matched = []
+            for tok in cands:
+                els = tok[0]
+                n = len(els)
+                for ce, cc, codes in conds:
+                    ce += base
+                    v = els[ce] if ce < n else ""
+                    if rep and rep in v:
+                        v = v.split(rep, 1)[0]
+                    if cc is not None:
+                        parts = v.split(sep)
+                        v = parts[cc - 1] if cc <= len(parts) else ""
+                    if v not in codes:
+                        break
+                else:
+                    matched.append(tok)
+            if not matched:
+                return
+        else:
+            matched = cands
+        consumed = self.consumed
+        cond_mask = g.cond_mask << base
+        target = self.meta if scope.meta else out
+        for e, comp, mask, r in g.members:
+            e += base
+            for tok in matched:
+                els = tok[0]
+                raw = els[e] if e < len(els) else ""
+                if rep and rep in raw:
+                    raw = raw.split(rep, 1)[0]
+                if comp is not None:
+                    parts = raw.split(sep)
+                    raw = parts[comp - 1] if comp <= len(parts) else ""
+                if raw == "":
+                    continue
+                k = id(tok)
+                consumed[k] = consumed.get(k, 0) | (mask << base) | cond_mask
+                try:
+                    value = r.read(raw, [])
+                except ReadIssue:  # the slow path words the warning and keeps what it can
+                    b = r.binding
+                    value = self.convert(b.fn, raw, tok, loop, scope, b, r.sources[0][5])
+                d = r.elide
+                if d is not None and value == d.for_index(scope.index):
+                    break
+                parts = r.parts
+                if parts is None:
+                    target[r.target] = value
+                    break
+                t = target
+                for p in parts[:-1]:
+                    nxt = t.get(p)
+                    if type(nxt) is not dict:
+                        nxt = t[p] = {}
+                    t = nxt
+                t[parts[-1]] = value
+                break
+
     def stmt(self, stmt, loop: Loop, out: dict, scope: _Scope) -> None:
         """One statement other than a binding."""
         t = type(stmt)
@@ -315,8 +397,7 @@ class MapReader:
                 hit = any(self.resolve(loop, p, claim=False) for p in (stmt.path, *stmt.more))
             self.stmts(stmt.then if hit else stmt.otherwise, loop, out, scope)
         elif t is SetConst:
-            src = Source(stmt.ref, ())
-            for tok in self.candidates(src, loop, scope):
+            for tok in self.candidates(stmt.ref, loop, scope):
                 if stmt.value == "@sequence" or self.ref_value(tok, stmt.ref, scope) == stmt.value:
                     self.consume(tok, stmt.ref, scope)
         elif t is Derive:
@@ -396,7 +477,7 @@ class MapReader:
         """`name[] = EB03 repeats`: one item per non-empty repetition of the first matching segment's element."""
         src = b.sources[0]
         ref = src.ref
-        for tok in self.candidates(src, loop, scope):
+        for tok in self.candidates(src.ref, loop, scope):
             if not self.matches(tok, src.conds, scope):
                 continue
             els = tok[0]
@@ -504,7 +585,7 @@ class MapReader:
         elif kind == "list_each":
             items = []
             src = blk.each
-            for tok in self.candidates(Source(src.ref, ()), loop, scope):
+            for tok in self.candidates(src.ref, loop, scope):
                 if not self.matches(tok, src.conds, scope):
                     continue
                 if blk.each_last is None:
