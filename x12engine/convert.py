@@ -22,6 +22,7 @@ from .mapread import MapReader
 from .models import field_paths, model_for
 from .tokenizer import Delimiters
 from .tree import Group, Interchange, Transaction
+from .gcpause import paused_gc
 
 MODEL_FORMAT = "x12engine-model/1"
 
@@ -69,8 +70,9 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
         entry["findings"] = findings
         return entry
     reader = MapReader(c, inter, group, txn, source)
-    model = reader.read()
-    unmapped = reader.leftovers(c.implied)
+    with paused_gc():  # the model is a tree of new dicts and lists
+        model = reader.read()
+        unmapped = reader.leftovers(c.implied)
     entry["map"] = c.map.name
     entry["x12"]["transaction"].update(reader.meta)
     entry["model"] = model

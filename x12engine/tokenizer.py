@@ -14,7 +14,6 @@ interchanges in one list), which saves the parser a generator step per segment.
 from __future__ import annotations
 
 import codecs
-import gc
 import io
 import itertools
 import operator
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Union
 
 from .errors import Finding, Location, X12SyntaxError
+from .gcpause import paused_gc
 
 Token = tuple  # (elements: list[str], index: int, offset: int, line: int)
 Source = Union[bytes, bytearray, memoryview, str, os.PathLike, BinaryIO]
@@ -421,19 +421,11 @@ def _fast_batch(body: str, t: str, e: str, offset: int, line: int, index: int, v
 
 
 def _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids):
-    # Building ~100k young containers at once makes the cyclic GC rescan them
-    # repeatedly; none of them can form a cycle, so collection waits until done.
-    collect = gc.isenabled()
-    if collect:
-        gc.disable()
-    try:
+    with paused_gc():  # ~100k young containers at once, none of them in a cycle
         elements = [p.split(e) for p in pieces]
         size = len(sep)
         offsets = itertools.accumulate(map(size.__add__, map(len, pieces)), initial=offset)
         batch = list(zip(elements, itertools.count(index + 1), offsets, lines))
-    finally:
-        if collect:
-            gc.enable()
     ids = set(map(_first, elements))
     if not ids <= valid_ids:
         for sid in ids - valid_ids:
