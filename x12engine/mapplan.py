@@ -28,11 +28,14 @@ class Read:
     (element, component, codes); bit mask of the elements a hit consumes, None
     when relative; the Source, for warnings)."""
 
-    __slots__ = ("binding", "sources", "read", "target", "parts", "elide")
+    __slots__ = ("binding", "sources", "read", "target", "parts", "elide", "is_list", "positional")
 
     def __init__(self, b: Binding, sources: tuple):
         self.binding = b
         self.sources = sources
+        self.is_list = b.is_list  # `name[] = A | B`: every source's value, in order
+        # one segment, no conditions, no transform: the sources are positions (`["", "GT"]`)
+        self.positional = b.transform is None and len({s[0] for s in sources}) == 1 and not any(s[3] for s in sources)
         self.read = b.fn.read
         self.target = b.targets[0]
         self.parts = None if "." not in self.target else tuple(self.target.split("."))
@@ -42,8 +45,8 @@ class Read:
     @classmethod
     def of(cls, b: Binding) -> Read | None:
         """The compiled form, or None for a binding the general path must run
-        (lists, repetitions, pointers, several targets, qualifier arguments)."""
-        if b.is_list or b.repeats or b.via is not None or len(b.targets) != 1 or b.fn.qualifiers:
+        (repetitions, pointers, several targets, qualifier arguments)."""
+        if b.repeats or b.via is not None or len(b.targets) != 1 or b.fn.qualifiers:
             return None
         sources = []
         for src in b.sources:
@@ -88,7 +91,7 @@ class ReadRun:
 
     @staticmethod
     def key(stmt) -> tuple | None:
-        if type(stmt) is Read and len(stmt.sources) == 1:
+        if type(stmt) is Read and len(stmt.sources) == 1 and not stmt.is_list:
             sid, _, _, conds, _, _ = stmt.sources[0]
             return sid, conds
         return None

@@ -42,6 +42,20 @@ def set_path(out: dict, dotted: str, value: Any) -> None:
     out[parts[-1]] = value
 
 
+def _put(out: dict, r: Read, value: Any) -> None:
+    """``set_path`` with the target's parts split once, at compile time."""
+    parts = r.parts
+    if parts is None:
+        out[r.target] = value
+        return
+    for p in parts[:-1]:
+        nxt = out.get(p)
+        if type(nxt) is not dict:
+            nxt = out[p] = {}
+        out = nxt
+    out[parts[-1]] = value
+
+
 def _merge(out: dict, name: str, sub: dict) -> None:
     parts = name.split(".")
     for p in parts[:-1]:
@@ -225,84 +239,105 @@ class MapReader:
             if t is ReadRun:
                 self.read_run(stmt, loop, out, scope)
             elif t is Read:
-                self.fast(stmt, loop, out, scope)
+                if stmt.is_list:
+                    self.read_list(stmt, loop, out, scope)
+                else:
+                    self.fast(stmt, loop, out, scope)
             elif t is Binding:
                 general(stmt, loop, out, scope)
             else:
                 self.stmt(stmt, loop, out, scope)
 
+    def hit(self, source: tuple, loop: Loop, scope: _Scope) -> tuple[tuple, str] | None:
+        """The first candidate segment meeting a compiled source's conditions with a
+        value at its element, and that value (the elements read are marked consumed)."""
+        sid, e, comp, conds, mask, _ = source
+        seg = scope.seg
+        rep, sep = self.rep, self.comp  # value_at inlined
+        if sid is None:  # relative to the current element of an element list
+            cands = (seg,)
+            base = scope.elem
+            e += base
+            mask = 1 << e
+            for ce, _, _ in conds:
+                mask |= 1 << (ce + base)
+        else:
+            base = 0
+            if seg is not None and seg[0][0] == sid:
+                cands = (seg,)
+            else:
+                idx = self._by_loop.get(id(loop))
+                if idx is None:
+                    self.segments(loop, "")
+                    idx = self._by_loop[id(loop)]
+                cands = idx.get(sid)
+                if not cands:
+                    return None
+        for tok in cands:
+            els = tok[0]
+            n = len(els)
+            for ce, cc, codes in conds:
+                ce += base
+                v = els[ce] if ce < n else ""
+                if rep and rep in v:
+                    v = v.split(rep, 1)[0]
+                if cc is not None:
+                    parts = v.split(sep)
+                    v = parts[cc - 1] if cc <= len(parts) else ""
+                if v not in codes:
+                    break
+            else:
+                raw = els[e] if e < n else ""
+                if rep and rep in raw:
+                    raw = raw.split(rep, 1)[0]
+                if comp is not None:
+                    parts = raw.split(sep)
+                    raw = parts[comp - 1] if comp <= len(parts) else ""
+                if raw == "":
+                    continue
+                k = id(tok)
+                self.consumed[k] = self.consumed.get(k, 0) | mask
+                return tok, raw
+        return None
+
     def fast(self, r: Read, loop: Loop, out: dict, scope: _Scope) -> None:
         """A plain binding (one value, one target, qualifier codes only): ``_binding`` with
         the generic steps precomputed; most of a map's statements are of this kind."""
-        seg = scope.seg
-        idx = None
-        rep, sep = self.rep, self.comp  # value_at inlined
-        for sid, e, comp, conds, mask, src in r.sources:
-            if sid is None:  # relative to the current element of an element list
-                cands = (seg,)
-                base = scope.elem
-                e += base
-                mask = 1 << e
-                for ce, _, _ in conds:
-                    mask |= 1 << (ce + base)
-            else:
-                base = 0
-                if seg is not None and seg[0][0] == sid:
-                    cands = (seg,)
-                else:
-                    if idx is None:
-                        idx = self._by_loop.get(id(loop))
-                        if idx is None:
-                            self.segments(loop, "")
-                            idx = self._by_loop[id(loop)]
-                    cands = idx.get(sid)
-                    if not cands:
-                        continue
-            for tok in cands:
-                els = tok[0]
-                n = len(els)
-                for ce, cc, codes in conds:
-                    ce += base
-                    v = els[ce] if ce < n else ""
-                    if rep and rep in v:
-                        v = v.split(rep, 1)[0]
-                    if cc is not None:
-                        parts = v.split(sep)
-                        v = parts[cc - 1] if cc <= len(parts) else ""
-                    if v not in codes:
-                        break
-                else:
-                    raw = els[e] if e < n else ""
-                    if rep and rep in raw:
-                        raw = raw.split(rep, 1)[0]
-                    if comp is not None:
-                        parts = raw.split(sep)
-                        raw = parts[comp - 1] if comp <= len(parts) else ""
-                    if raw == "":
-                        continue
-                    k = id(tok)
-                    consumed = self.consumed
-                    consumed[k] = consumed.get(k, 0) | mask
-                    try:
-                        value = r.read(raw, [])
-                    except ReadIssue:  # the slow path words the warning and keeps what it can
-                        b = r.binding
-                        value = self.convert(b.fn, raw, tok, loop, scope, b, src)
-                    d = r.elide
-                    if d is not None and value == d.for_index(scope.index):
-                        return
-                    target = self.meta if scope.meta else out
-                    parts = r.parts
-                    if parts is None:
-                        target[r.target] = value
-                        return
-                    for p in parts[:-1]:
-                        nxt = target.get(p)
-                        if type(nxt) is not dict:
-                            nxt = target[p] = {}
-                        target = nxt
-                    target[parts[-1]] = value
-                    return
+        for source in r.sources:
+            found = self.hit(source, loop, scope)
+            if found is None:
+                continue
+            tok, raw = found
+            try:
+                value = r.read(raw, [])
+            except ReadIssue:  # the slow path words the warning and keeps what it can
+                value = self.convert(r.binding.fn, raw, tok, loop, scope, r.binding, source[5])
+            d = r.elide
+            if d is None or value != d.for_index(scope.index):
+                _put(self.meta if scope.meta else out, r, value)
+            return
+
+    def read_list(self, r: Read, loop: Loop, out: dict, scope: _Scope) -> None:
+        """``name[] = A | B | …`` compiled: every source's value, in order. With one
+        segment, no conditions and no transform the sources are positions, so an
+        empty one before a value keeps its place (`["", "GT"]`)."""
+        values = []
+        blanks = 0
+        for source in r.sources:
+            found = self.hit(source, loop, scope)
+            if found is None:
+                blanks += 1
+                continue
+            if r.positional and blanks:
+                values.extend([""] * blanks)
+            blanks = 0
+            tok, raw = found
+            try:
+                values.append(r.read(raw, []))
+            except ReadIssue:
+                values.append(self.convert(r.binding.fn, raw, tok, loop, scope, r.binding, source[5]))
+        if values:
+            _put(self.meta if scope.meta else out, r, values)
 
     def read_run(self, g: ReadRun, loop: Loop, out: dict, scope: _Scope) -> None:
         """``fast`` for a run of plain bindings on one segment: the candidates are found
@@ -370,19 +405,8 @@ class MapReader:
                     b = r.binding
                     value = self.convert(b.fn, raw, tok, loop, scope, b, r.sources[0][5])
                 d = r.elide
-                if d is not None and value == d.for_index(scope.index):
-                    break
-                parts = r.parts
-                if parts is None:
-                    target[r.target] = value
-                    break
-                t = target
-                for p in parts[:-1]:
-                    nxt = t.get(p)
-                    if type(nxt) is not dict:
-                        nxt = t[p] = {}
-                    t = nxt
-                t[parts[-1]] = value
+                if d is None or value != d.for_index(scope.index):
+                    _put(target, r, value)
                 break
 
     def stmt(self, stmt, loop: Loop, out: dict, scope: _Scope) -> None:
