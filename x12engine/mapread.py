@@ -81,7 +81,7 @@ class MapReader:
         self.meta: dict[str, Any] = {}
         self.source = source
         self._by_loop: dict[int, dict[str, list[tuple]]] = {}
-        self._paths: dict[int, str] = {}
+        self._paths: dict[int, str] | None = None  # id(loop) → its path, made when a finding first needs one
         self._quals: dict[tuple, set[str]] = {}
         self.pools: dict[str, tuple[list[dict], list]] = {}  # pool list name → (items, values `via` pointed to)
 
@@ -180,7 +180,7 @@ class MapReader:
             transaction=self.txn.control_number,
             segment_index=tok[1] if tok is not None else None, line=tok[3] if tok is not None else None,
             segment_id=tok[0][0] if tok is not None else None,
-            loop=self._paths.get(id(loop)) if loop is not None else None, element=element,
+            loop=self.loop_path(loop) if loop is not None else None, element=element,
         )
 
     def warn(self, code: str, message: str, where: Location) -> None:
@@ -188,10 +188,16 @@ class MapReader:
 
     # statements -------------------------------------------------------------------
     def read(self) -> dict:
-        self._index_paths(self.txn.body, "")
         out: dict = {}
         self.stmts(self.c.map.body, self.txn.body, out, _Scope())
         return out
+
+    def loop_path(self, loop: Loop) -> str | None:
+        """``2000A/2000B[3]/2300``: where a finding or an unmapped segment is (None: the set's own level)."""
+        if self._paths is None:
+            self._paths = {}
+            self._index_paths(self.txn.body, "")
+        return self._paths.get(id(loop))
 
     def _index_paths(self, loop: Loop, prefix: str) -> None:
         seen: dict[str, int] = {}
@@ -728,7 +734,6 @@ class MapReader:
         return unmapped
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
-        path = self._paths.get(id(loop), "")
         consumed = self.consumed
         for n, child in enumerate(loop.children):
             t = type(child)
@@ -737,7 +742,7 @@ class MapReader:
                 continue
             if t is Unexpected:
                 entry = segment_to_json(child.token, d, child.reason)
-                entry["loop"] = path
+                entry["loop"] = self.loop_path(loop) or ""
                 unmapped.append(entry)
                 self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
                 continue
@@ -751,7 +756,7 @@ class MapReader:
                 if all(i in imp for i, v in enumerate(els) if i and v):
                     continue  # only implied constants: nothing to carry
                 entry = segment_to_json(child, d)
-                entry["loop"] = path
+                entry["loop"] = self.loop_path(loop) or ""
                 unmapped.append(entry)
                 self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
                 continue
@@ -763,7 +768,7 @@ class MapReader:
                 # the elements no statement read are kept as a patch of this segment, so a
                 # rebuild writes them back into it (nothing in a mapped segment is lost either)
                 full = segment_to_json(child, d)
-                full["loop"] = path
+                full["loop"] = self.loop_path(loop) or ""
                 full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
                 full["occurrence"] = sum(1 for c in loop.children[:n] if type(c) is tuple and c[0][0] == sid)  # which of the loop's own `sid` segments
                 unmapped.append(full)
