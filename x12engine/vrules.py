@@ -207,26 +207,33 @@ def rule_billing_zip(ix: SetIndex, comp: str, emit: Emit) -> None:
 
 
 # ----------------------------------------------------------------------------
-# rules that read the set with its map (835 balancing): they need the envelope too
+# rules that need the set's delimiters beyond the component separator (835 balancing)
 # ----------------------------------------------------------------------------
-ModelRule = Callable[[Interchange, Group, Transaction, Emit], None]
+def rule_835_balancing(ix: SetIndex, txn: Transaction, comp: str, rep: str | None, emit: Emit) -> None:
+    """Claim, service line and transaction totals of an 835 balance (see :mod:`.vbalance`)."""
+    vbalance.rule_balancing(txn, ix.of("2100"), comp, rep, emit)
+
+
+SetRule = Callable[[SetIndex, Transaction, str, "str | None", Emit], None]
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence, rule_billing_zip),
     "835": (rule_npi,),
     "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
 }
-MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing,)}
+SET_RULES: dict[str, tuple[SetRule, ...]] = {"835": (rule_835_balancing,)}
 
 
 def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None,
           index: SetIndex | None = None) -> None:
-    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it)."""
+    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it;
+    ``inter``: its interchange, whose repetition separator the 835 balancing reads amounts with)."""
     rules = RULES.get(txn.set_id, ())
-    if rules:
-        ix = index or SetIndex(txn.body)
-        for rule in rules:
-            rule(ix, comp, emit)
-    if inter is not None and group is not None:
-        for model_rule in MODEL_RULES.get(txn.set_id, ()):
-            model_rule(inter, group, txn, emit)
+    set_rules = SET_RULES.get(txn.set_id, ()) if inter is not None else ()
+    if not rules and not set_rules:
+        return
+    ix = index or SetIndex(txn.body)
+    for rule in rules:
+        rule(ix, comp, emit)
+    for set_rule in set_rules:
+        set_rule(ix, txn, comp, inter.delimiters.repetition, emit)
