@@ -15,6 +15,7 @@ from typing import Callable
 from .grammar import LoopNode, SegmentNode, load_dictionary
 from .placement import PlacementTable, keys_match
 from .velements import ElementProblem, compile_node
+from .vfast import fast_check
 from .vfinding import (
     IK3_ELEMENT_ERRORS, IK3_LOOP_OVER_MAX, IK3_NOT_IN_SET, IK3_NOT_USED, IK3_OUT_OF_SEQUENCE, IK3_REQUIRED_MISSING,
     IK3_SEGMENT_OVER_MAX, IK3_UNEXPECTED, IK3_UNRECOGNIZED,
@@ -80,7 +81,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
     hl_flags: list[tuple[tuple, str, str, str]] = []  # (token, HL01, HL04, loop id)
     hl_parents: set[str] = set()
     hl_expected = 1
-    checks: dict[SegmentNode, tuple] = {}  # (SegmentCheck, max use, not used) of each position met, for this walk
+    checks: dict[SegmentNode, tuple] = {}  # (element check, max use, not used) of each position met, for this walk
     required: dict[LoopNode, tuple] = {}  # required children of each loop met, for this walk
     if toks:  # ST: the start state itself, whatever the reader made of it
         frame.segs[state] = 1
@@ -118,7 +119,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         segs[target] = n
         info = checks.get(target)
         if info is None:
-            info = checks[target] = (compile_node(target), target.max_use, target.usage == "N")
+            info = checks[target] = (fast_check(compile_node(target)), target.max_use, target.usage == "N")
         chk, max_use, not_used = info
         els = tok[0]
         if n > max_use:
@@ -127,7 +128,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         if not_used:
             emit(tok, loop_id, "error", "segment_not_used", f"{els[0]} ({target.name}) is not used in this guide", IK3_NOT_USED, None, None)
         state = target
-        problems = chk.check(els, comp, rep)
+        problems = chk(els, comp, rep)
         if problems:
             _report(problems, tok, loop_id, emit)
         if els[0] == "HL":
