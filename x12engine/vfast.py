@@ -17,6 +17,7 @@ position of every bundled guide with generated segments.
 """
 from __future__ import annotations
 
+from types import CodeType
 from typing import Callable
 
 from .velements import (
@@ -27,6 +28,7 @@ from .velements import (
 Check = Callable[[list, str, "str | None"], "list[ElementProblem] | None"]
 
 _FAST: dict[int, tuple[SegmentCheck, Check]] = {}
+_CODE: dict[str, CodeType] = {}  # generated source -> its compiled code (constants come in through the namespace)
 
 
 def fast_check(chk: SegmentCheck) -> Check:
@@ -37,68 +39,28 @@ def fast_check(chk: SegmentCheck) -> Check:
     return hit[1]
 
 
-def _test(kind: int, mn: int, mx: int, extra, const: str, p: int) -> tuple[list[str], str] | None:
-    """(statements before, condition) under which a filled value of this kind is clean, or None
-    when no value of it is recognised inline."""
+def _clean(kind: int, mn: int, mx: int, v: str, const: str, in_composite: bool = False) -> str | None:
+    """The condition under which a filled value ``v`` of this kind is clean, or None when no value of
+    it is recognised inline (the same tests as ``SegmentCheck.check`` and ``_comp_clean``)."""
+    length = f"len({v}) <= {mx}" if mn <= 1 else f"{mn} <= len({v}) <= {mx}"
     if kind == _K_CODES:
-        return [], f"v in {const}"
-    length = f"len(v) <= {mx}" if mn <= 1 else f"{mn} <= len(v) <= {mx}"
+        return f"{v} in {const}"
     if kind == _K_TEXT:
-        return [], f"{length} and comp_sep not in v and rsep not in v and v.isprintable()"
+        seps = "rsep not in {v}" if in_composite else "comp_sep not in {v} and rsep not in {v}"
+        return f"{length} and {seps.format(v=v)} and {v}.isprintable()"
     if kind == _K_NUM:
-        return [], f"v.isdigit() and v.isascii() and {length}"
+        return f"{v}.isdigit() and {v}.isascii() and {length}"
     if kind == _K_REAL:
-        d_length = f"len(d) <= {mx}" if mn <= 0 else f"{mn} <= len(d) <= {mx}"
-        return ['d = v.replace(".", "", 1) if "." in v else v'], f"d.isdigit() and d.isascii() and {d_length}"
+        d_length = "len(d) <= {mx}" if mn <= 0 else f"{mn} <= len(d) <= {mx}"
+        return (f'(d := {v}.replace(".", "", 1) if "." in {v} else {v}).isdigit() and d.isascii() and '
+                + d_length.format(mx=mx))
+    if in_composite:
+        return None
     if kind == _K_DATE:
-        return [], f"date_ok(v, {mn}, {mx})"
-    if kind == _K_PERIOD:
-        return [], f'len(v) == 8 and {extra} < last and els[{extra}] == "D8" and date_ok(v)'
+        return f"date_ok({v}, {mn}, {mx})"
     if kind == _K_COMP:
-        return [], f"{const}(v, comp_sep, rsep)"
+        return f"{const}({v}, comp_sep, rsep)"
     return None
-
-
-def _composite(name: str, spec: tuple, env: dict) -> list[str]:
-    """Source of ``name(v, comp_sep, rsep)``: whether a composite's components are all clean
-    (:func:`.velements._comp_clean` unrolled over its components)."""
-    comps, ncomp, min_parts, rules = spec
-    body = [f"def {name}(v, comp_sep, rsep):", "    parts = v.split(comp_sep)", "    k = len(parts)",
-            f"    if k > {ncomp} or k < {min_parts}:", "        return False"]
-    for j, (required, kind, mn, mx, extra) in enumerate(comps):
-        const = f"{name}_{j}"
-        if kind == _K_CODES:
-            env[const] = frozenset(c for c in extra if mn <= len(c) <= mx)
-        length = f"len(pv) <= {mx}" if mn <= 1 else f"{mn} <= len(pv) <= {mx}"
-        if kind == _K_CODES:
-            pre, cond = [], f"pv in {const}"
-        elif kind == _K_TEXT:
-            pre, cond = [], f"{length} and rsep not in pv and pv.isprintable()"
-        elif kind == _K_NUM:
-            pre, cond = [], f"pv.isdigit() and pv.isascii() and {length}"
-        elif kind == _K_REAL:
-            d_length = f"len(d) <= {mx}" if mn <= 0 else f"{mn} <= len(d) <= {mx}"
-            pre, cond = ['d = pv.replace(".", "", 1) if "." in pv else pv'], f"d.isdigit() and d.isascii() and {d_length}"
-        else:
-            pre, cond = [], "False"
-        # components up to the last required one are there (k >= min_parts); later ones may not be
-        body.append(f"    h{j + 1} = k > {j} and parts[{j}] != ''" if j >= min_parts else f"    h{j + 1} = parts[{j}] != ''")
-        body.append(f"    if h{j + 1}:")
-        body.append(f"        pv = parts[{j}]")
-        body += [f"        {x}" for x in pre]
-        body.append(f"        if not ({cond}):")
-        body.append("            return False")
-        if required:
-            body.append("    else:")
-            body.append("        return False")
-    if rules is not None:
-        for p in sorted({p for _, allm, _, _ in rules for p in _bits(allm)} - set(range(1, len(comps) + 1))):
-            body.append(f"    h{p} = False")  # a rule naming a component the composite does not have
-        conds = [_rule_expr(letter, _positions(allm, first)) for letter, allm, first, _ in rules]
-        body.append(f"    return ({') and ('.join(conds)})")
-    else:
-        body.append("    return True")
-    return body
 
 
 def _bits(mask: int) -> list[int]:
@@ -113,7 +75,7 @@ def _positions(allm: int, first: int) -> list[int]:
 
 def _rule_expr(letter: int, positions: list[int]) -> str:
     """When one syntax rule holds, over the presence flags ``h<position>``."""
-    first, rest = positions[0], [p for p in positions[1:] if p != positions[0]]
+    first, rest = positions[0], positions[1:]
     flags = [f"h{p}" for p in positions]
     if letter == _R_P:
         return f"({' and '.join(flags)}) or not ({' or '.join(flags)})"
@@ -128,16 +90,50 @@ def _rule_expr(letter: int, positions: list[int]) -> str:
     return f"not h{first} or ({' or '.join(others) or 'False'})"
 
 
+def _presence(rules: tuple, have: int, value: str) -> list[str]:
+    """``h<p> = …`` for every position the rules name (``have``: how many positions ``value`` may hold)."""
+    out = []
+    for p in sorted({p for _, allm, _, _ in rules for p in _bits(allm)}):
+        out.append(f"    h{p} = {value.format(p=p)}" if p <= have else f"    h{p} = False")
+    return out
+
+
+def _composite(name: str, spec: tuple, env: dict) -> list[str]:
+    """Source of ``name(v, comp_sep, rsep)``: whether a composite's components are all clean
+    (:func:`.velements._comp_clean` unrolled over its components)."""
+    comps, ncomp, min_parts, rules = spec
+    body = [f"def {name}(v, comp_sep, rsep):", "    parts = v.split(comp_sep)", "    k = len(parts)",
+            f"    if k > {ncomp} or k < {min_parts}:", "        return False"]
+    for j, (required, kind, mn, mx, extra) in enumerate(comps):
+        const = f"{name}_{j}"
+        if kind == _K_CODES:
+            env[const] = frozenset(c for c in extra if mn <= len(c) <= mx)
+        cond = _clean(kind, mn, mx, "pv", const, in_composite=True) or "False"
+        # components up to the last required one are there (k >= min_parts); later ones may not be
+        there = f"(pv := parts[{j}])" if j < min_parts else f"k > {j} and (pv := parts[{j}])"
+        if required:
+            body.append(f"    if not {there} or not ({cond}):")
+        else:
+            body.append(f"    if {there} and not ({cond}):")
+        body.append("        return False")
+    if rules is not None:
+        body += _presence(rules, len(comps), "k > {p} - 1 and parts[{p} - 1] != ''")
+        body.append(f"    return ({') and ('.join(_rule_expr(letter, _positions(allm, first)) for letter, allm, first, _ in rules)})")
+    else:
+        body.append("    return True")
+    return body
+
+
 def _generate(chk: SegmentCheck) -> Check:
     env: dict = {"add": _add, "slow": chk._slow, "missing": chk._missing, "date_ok": _date_ok,
                  "rules": _rules, "RULES": chk.rules, "EP": ElementProblem, "TOO_MANY": IK4_TOO_MANY_ELEMENTS}
     total = chk.n
     helpers: list[str] = []
+    composites: dict[tuple, str] = {}  # one helper per distinct composite spec (HI01 … HI12 share one)
     body = [
         "def check(els, comp_sep, rep_sep):",
         "    out = None",
-        "    last = len(els)",
-        "    n = last",
+        "    last = n = len(els)",
         f"    if n > {total + 1}:",
         f"        out = [EP({total + 1}, None, None, None, TOO_MANY, f'{{els[0]}} has {{last - 1}} elements; the segment has {total}', None, False)]",
         f"        n = {total + 1}",
@@ -149,30 +145,35 @@ def _generate(chk: SegmentCheck) -> Check:
         if kind == _K_CODES:
             env[const] = frozenset(c for c in extra if mn <= len(c) <= mx)
         elif kind == _K_COMP:
-            helpers += _composite(const, extra, env)
-        test = _test(kind, mn, mx, extra, const, p)
-        body.append(f"    if n > {p}:")
-        body.append(f"        v = els[{p}]")
-        body.append("        if v:")
-        if test is None:
-            body.append(f"            out = slow({i}, v, els, comp_sep, rep_sep, out)")
-        else:
-            pre, cond = test
-            body += [f"            {s}" for s in pre]
-            body.append(f"            if not ({cond}):")
-            body.append(f"                out = slow({i}, v, els, comp_sep, rep_sep, out)")
+            const = composites.get(extra)
+            if const is None:
+                const = composites[extra] = f"C{len(composites) + 1}"
+                helpers += _composite(const, extra, env)
+        elif kind == _K_PERIOD:
+            env[const] = extra
+        cond = _clean(kind, mn, mx, "v", const)
+        if kind == _K_PERIOD:
+            cond = f'len(v) == 8 and {extra} < last and els[{extra}] == "D8" and date_ok(v)'
+        slow = f"out = slow({i}, v, els, comp_sep, rep_sep, out)"
         if required:
-            body.append("        else:")
-            body.append(f"            out = add(out, missing({i}))")
+            body.append(f"    if n > {p} and (v := els[{p}]):")
+            body.append(f"        if not ({cond}):" if cond else f"        {slow}")
+            if cond:
+                body.append(f"            {slow}")
             body.append("    else:")
             body.append(f"        out = add(out, missing({i}))")
+        else:
+            body.append(f"    if n > {p} and (v := els[{p}])" + (f" and not ({cond}):" if cond else ":"))
+            body.append(f"        {slow}")
     if chk.rule_fast is not None:
         positions, checks = chk.rule_fast
-        for pos, _ in positions:
-            body.append(f"    h{pos} = {pos} < last and els[{pos}] != ''")
-        conds = [_rule_expr(letter, _positions(allm, first)) for letter, allm, first, _ in checks]
-        body.append(f"    if not (({') and ('.join(conds)})):")
+        body += _presence(checks, 10**6, "{p} < last and els[{p}] != ''")
+        body.append(f"    if not (({') and ('.join(_rule_expr(letter, _positions(allm, first)) for letter, allm, first, _ in checks)})):")
         body.append("        out = rules(RULES, els, els[0], '', out)")
     body.append("    return out")
-    exec(compile("\n".join(helpers + body), f"<element checks {chk.elems[0].ref[:-2] if chk.elems else 'empty'}>", "exec"), env)
+    source = "\n".join(helpers + body)
+    code = _CODE.get(source)
+    if code is None:  # positions of the same shape (kinds, bounds, presence) share their source: compiled once
+        code = _CODE[source] = compile(source, "<generated element checks>", "exec")
+    exec(code, env)
     return env["check"]
