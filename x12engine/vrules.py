@@ -116,6 +116,8 @@ _LINE_CHARGE = (("SV1", 2), ("SV2", 3), ("SV3", 2))
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 # diagnosis code pointer composites: SV107 (professional), SV311 (dental)
 _POINTERS = (("SV1", 7), ("SV3", 11))
+_CHARGE_AT = dict(_LINE_CHARGE)
+_POINTER_AT = dict(_POINTERS)
 
 
 
@@ -133,12 +135,14 @@ def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
         if not lines:
             continue
         s = Decimal(0)
-        for line in lines:
-            for sid, n in _LINE_CHARGE:
-                for seg in ix.own(line, sid):
-                    v = _money(_el(seg[0], n))
-                    if v is not None:
-                        s += v
+        for line in lines:  # one pass over each line (a line holds one of SV1/SV2/SV3; the sum is exact)
+            for c in line.children:
+                if type(c) is tuple:
+                    n = _CHARGE_AT.get(c[0][0])
+                    if n is not None:
+                        v = _money(_el(c[0], n))
+                        if v is not None:
+                            s += v
         if s != total:
             emit(clm[0], "2300", "error", "claim_total",
                  "CLM02 (total claim charge) does not equal the sum of the service line charges",
@@ -154,16 +158,19 @@ def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
                 if v.split(comp, 1)[0] in _DIAGNOSIS_QUALIFIERS:
                     count += 1
         for line in claim.child_loops("2400"):
-            for sid, n in _POINTERS:
-                for seg in ix.own(line, sid):
-                    ptrs = _el(seg[0], n)
-                    if not ptrs:
-                        continue
-                    for k, p in enumerate(ptrs.split(comp), 1):
-                        if p and (not p.isdigit() or not 1 <= int(p) <= count):
-                            emit(seg, "2400", "error", "diagnosis_pointer",
-                                 f"{sid}{n:02d}-{k:02d} points to diagnosis {p} but the claim has {count} diagnosis code(s)",
-                                 IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
+            for seg in line.children:  # one pass over each line (a line holds SV1 or SV3, not both)
+                if type(seg) is not tuple or seg[0][0] not in _POINTER_AT:
+                    continue
+                sid = seg[0][0]
+                n = _POINTER_AT[sid]
+                ptrs = _el(seg[0], n)
+                if not ptrs:
+                    continue
+                for k, p in enumerate(ptrs.split(comp), 1):
+                    if p and (not p.isdigit() or not 1 <= int(p) <= count):
+                        emit(seg, "2400", "error", "diagnosis_pointer",
+                             f"{sid}{n:02d}-{k:02d} points to diagnosis {p} but the claim has {count} diagnosis code(s)",
+                             IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
 
 
 def rule_self_subscriber(ix: SetIndex, comp: str, emit: Emit) -> None:

@@ -88,9 +88,9 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
         _elements(state, toks[0], comp, rep, "", emit)
     segs = frame.segs
     loop_id = ""
-    for i in range(1, len(toks)):
-        tok = toks[i]
-        place = places[i]
+    rest = zip(toks, places)
+    next(rest, None)  # ST, done above
+    for tok, place in rest:
         if place is None:
             _unplaced(tok, stack, guide_segment_ids(table), dictionary, state, comp, rep, emit)
             continue
@@ -172,12 +172,15 @@ def _close(frame: _Frame, tok: tuple | None, emit: Emit, required: dict[LoopNode
     """A loop instance ends: report its required segments and loops that never came."""
     loop = frame.loop
     need = required.get(loop)
-    if need is None:
-        need = required[loop] = tuple(c for c in loop.children if c.usage == "R")
-    if not need:
-        return
+    if need is None:  # (required children in order, required segment positions, required loops)
+        children = tuple(c for c in loop.children if c.usage == "R")
+        need = required[loop] = (children, frozenset(c for c in children if isinstance(c, SegmentNode)),
+                                 frozenset(c for c in children if not isinstance(c, SegmentNode)))
+    children, segments, loops = need
+    if segments <= frame.segs.keys() and loops <= frame.loops.keys():
+        return  # everything required came (the common case: one set test instead of a loop)
     loop_id = frame.loop_id
-    for child in need:
+    for child in children:
         if isinstance(child, SegmentNode):
             if child not in frame.segs:
                 emit(tok, loop_id, "error", "segment_missing",
