@@ -63,14 +63,20 @@ class _Amounts:
     def groups(self, loop: Loop, sid: str, slots: range, key: str) -> list[dict]:
         """One item per element group whose first element is filled; ``key`` = the group's amount (next element)."""
         items: list[dict] = []
-        comp, rep = self.comp, self.rep
+        rep = self.rep
         for c in loop.children:
             if type(c) is tuple and c[0][0] == sid:
                 els = c[0]
-                for e in slots:
-                    if value_at(els, e, None, comp, rep) == "":
+                n = len(els)
+                for e in slots:  # value_at(els, e, None, ...) inlined: first repetition of a simple element
+                    if e >= n:
+                        break
+                    v = els[e]
+                    if not v or (rep and v.split(rep, 1)[0] == ""):
                         continue
-                    amount = value_at(els, e + 1, None, comp, rep)
+                    amount = els[e + 1] if e + 1 < n else ""
+                    if rep and rep in amount:
+                        amount = amount.split(rep, 1)[0]
                     items.append({key: amount} if amount else {})
         return items
 
