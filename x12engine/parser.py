@@ -81,9 +81,10 @@ class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
     __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur",
-                 "units", "parts", "context", "given", "handed", "opened")
+                 "units", "parts", "context", "given", "handed", "opened", "placed", "places")
 
-    def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None):
+    def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None,
+                 record: bool = False):
         self.table = table
         self.root = Loop("ST_LOOP", table.guide.root.name if table else "")
         self.stack: list[Loop] = [self.root]  # the open loops, innermost last
@@ -101,6 +102,10 @@ class _Body:
         self.opened: dict[int, int] = {}  # id(open carrier) → parts cut before it opened
         self.context: set[int] | None = None  # ids of the root's children when the first unit was cut
         self.given = 0  # findings already handed out with a unit
+        # record=True: every token in document order and the place it took (None: unplaced), so a
+        # validator checks the structure the reader decided instead of deciding it again
+        self.placed: list[tuple] | None = [] if record and table is not None else None
+        self.places: list[tuple | None] | None = [] if record and table is not None else None
 
     def feed(self, tok: tuple) -> None:
         """Place one segment."""
@@ -121,6 +126,7 @@ class _Body:
             return i
         places_for = self.table.places
         comp, rep = self.comp, self.rep
+        placed, record = self.placed, self.places
         while i < n:
             tok = toks[i]
             els = tok[0]
@@ -131,7 +137,8 @@ class _Body:
             places = state.places.get(sid)
             if places is None:
                 places = places_for(state, sid)
-            for target, pops, pushes, keys in places:
+            for place in places:
+                target, pops, pushes, keys = place
                 if keys:  # placement.keys_match, inlined: this loop runs once per segment
                     ok = True
                     for ei, ci, codes in keys:
@@ -146,9 +153,15 @@ class _Body:
                     cur = self._move(pops, pushes, els)
                 cur.append(tok)
                 state = target
+                if record is not None:
+                    placed.append(tok)
+                    record.append(place)
                 break
             else:
                 self._unexpected(tok, cur)
+                if record is not None:
+                    placed.append(tok)
+                    record.append(None)
         self.state = state
         self.cur = cur
         return i
@@ -259,9 +272,9 @@ class _OpenSet:
     """A transaction set being read: its body machine, or, while several guides
     could read it, the buffered segments until a select rule or the trial decides."""
 
-    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body", "by_unit")
+    __slots__ = ("reader", "st", "where", "inter", "group", "entries", "version", "matched", "buffered", "body", "by_unit", "record")
 
-    def __init__(self, reader, st, where, inter, group, entries, version, matched, by_unit=False):
+    def __init__(self, reader, st, where, inter, group, entries, version, matched, by_unit=False, record=False):
         self.reader = reader
         self.st = st
         self.where = where
@@ -273,6 +286,7 @@ class _OpenSet:
         self.buffered: list[tuple] = [st]
         self.body: _Body | None = None
         self.by_unit = by_unit  # cut the set at its guide's `unit` loop
+        self.record = record  # keep each segment's place (Reader.record_placement)
 
     def start(self, entry) -> None:
         if entry is not None and not self.matched:
@@ -285,7 +299,7 @@ class _OpenSet:
     def _read_with(self, entry) -> _Body:
         table = entry.table() if entry is not None else None
         units = _units_for(table.guide) if self.by_unit and table is not None and table.guide.unit else None
-        body = _Body(table, self.where, self.inter.delimiters, units)
+        body = _Body(table, self.where, self.inter.delimiters, units, self.record and units is None)
         body.run(self.buffered, 0, _NOTHING)
         return body
 
@@ -334,6 +348,8 @@ class Reader:
         self.document = Document(source=self.name)
         self.by_unit = False
         self._count = 0  # units handed out from the open set
+        # set before streaming: whole sets (not units) come with Transaction.placement filled
+        self.record_placement = False
 
     # -- helpers ---------------------------------------------------------------
     def _loc(self, tok, inter: Interchange | None = None, group: Group | None = None, txn: str | None = None) -> Location:
@@ -442,7 +458,7 @@ class Reader:
         else:
             entries, matched = registry.candidates(st01, version)
         where = self._loc(st, inter, group, els[2] if len(els) > 2 else None)
-        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched, self.by_unit)
+        open_set = _OpenSet(self, st, where, inter, group, entries, version, matched, self.by_unit, self.record_placement)
         if not entries:
             self._finding("error", "no_grammar", f"no grammar for transaction set {st01!r} version {version!r}; segments kept unplaced", where)
             open_set.start(None)
@@ -474,6 +490,8 @@ class Reader:
             rest = body.close_units()
             yield from self._units_of(open_set)
         t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se, table=body.table)
+        if body.placed is not None:
+            t.placement = (body.placed, body.places)
         t.findings = body.findings[body.given:] if body.units is not None else body.findings
         if keep:
             open_set.group.transactions.append(t)

@@ -68,6 +68,8 @@ class Transaction:
     trailer: tuple | None = None  # SE token (also the last child of body)
     findings: list[Finding] = field(default_factory=list)
     table: Any = None  # the PlacementTable that read it (None without a grammar): a validator checks against the same
+    # when the reader was asked to record placement: (tokens in document order, the place each took or None)
+    placement: tuple[list, list] | None = None
 
     @property
     def set_id(self) -> str:

@@ -91,6 +91,7 @@ class ValidationResult:
 class _Validator:
     def __init__(self, source: Source, name: str | None, show_values: bool, guide):
         self.reader = Reader(source, name=name, guide=guide)
+        self.reader.record_placement = True  # the walk checks the structure the reader decided
         self.name = self.reader.name
         self.show = show_values
         self.result = ValidationResult(self.name)
@@ -169,10 +170,13 @@ class _Validator:
         st = txn.header
         report = SetReport(list(st[0]), list(txn.trailer[0]) if txn.trailer is not None else None, txn.guide)
         greport.sets.append(report)
-        index = vrules.SetIndex(txn.body)  # one tree pass: the segments for the walk, loops for the rules
-        toks = index.tokens
-        if all(t[1] is not None for t in toks):  # HL loops hang under their parents: back to document order
-            toks.sort(key=_INDEX)
+        index = vrules.SetIndex(txn.body)  # one tree pass: loops for the rules (and the segments without a record)
+        if txn.placement is not None:
+            toks, places = txn.placement
+        else:
+            toks, places = index.tokens, None
+            if all(t[1] is not None for t in toks):  # HL loops hang under their parents: back to document order
+                toks.sort(key=_INDEX)
         self.result.segments += len(toks)
         st_index = st[1]
         header = st[0]
@@ -186,7 +190,7 @@ class _Validator:
 
         table = txn.table
         if table is not None:
-            walk(table, toks, comp, rep, emit)
+            walk(table, toks, comp, rep, emit, places)
             vrules.check(txn, comp, emit, inter, group, index)  # guide rules, 835 balancing among them
         st01 = header[1] if len(header) > 1 else ""
         gs01 = group.header[0][1] if len(group.header[0]) > 1 else ""

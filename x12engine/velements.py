@@ -99,8 +99,7 @@ def _value_kind(de: DataElement | None, codes, table) -> tuple[int, object]:
         if table is not None:
             return _K_CODES, frozenset(table.codes())  # a miss is re-checked (error or warning) by the full check
         return _K_TEXT, None
-    if codes is not None or table is not None:
-        return _K_OTHER, None
+    # numbers and dates are checked by their form alone (see _simple): a code list on them changes nothing
     if t[0] == "N":
         return _K_NUM, None
     if t == "R":

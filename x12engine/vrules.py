@@ -116,6 +116,8 @@ _LINE_CHARGE = (("SV1", 2), ("SV2", 3), ("SV3", 2))
 _DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 # diagnosis code pointer composites: SV107 (professional), SV311 (dental)
 _POINTERS = (("SV1", 7), ("SV3", 11))
+_CHARGE_AT = dict(_LINE_CHARGE)
+_POINTER_AT = dict(_POINTERS)
 
 
 
@@ -133,12 +135,14 @@ def rule_claim_total(ix: SetIndex, comp: str, emit: Emit) -> None:
         if not lines:
             continue
         s = Decimal(0)
-        for line in lines:
-            for sid, n in _LINE_CHARGE:
-                for seg in ix.own(line, sid):
-                    v = _money(_el(seg[0], n))
-                    if v is not None:
-                        s += v
+        for line in lines:  # one pass over each line (a line holds one of SV1/SV2/SV3; the sum is exact)
+            for c in line.children:
+                if type(c) is tuple:
+                    n = _CHARGE_AT.get(c[0][0])
+                    if n is not None:
+                        v = _money(_el(c[0], n))
+                        if v is not None:
+                            s += v
         if s != total:
             emit(clm[0], "2300", "error", "claim_total",
                  "CLM02 (total claim charge) does not equal the sum of the service line charges",
@@ -154,16 +158,19 @@ def rule_diagnosis_pointers(ix: SetIndex, comp: str, emit: Emit) -> None:
                 if v.split(comp, 1)[0] in _DIAGNOSIS_QUALIFIERS:
                     count += 1
         for line in claim.child_loops("2400"):
-            for sid, n in _POINTERS:
-                for seg in ix.own(line, sid):
-                    ptrs = _el(seg[0], n)
-                    if not ptrs:
-                        continue
-                    for k, p in enumerate(ptrs.split(comp), 1):
-                        if p and (not p.isdigit() or not 1 <= int(p) <= count):
-                            emit(seg, "2400", "error", "diagnosis_pointer",
-                                 f"{sid}{n:02d}-{k:02d} points to diagnosis {p} but the claim has {count} diagnosis code(s)",
-                                 IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
+            for seg in line.children:  # one pass over each line (a line holds SV1 or SV3, not both)
+                if type(seg) is not tuple or seg[0][0] not in _POINTER_AT:
+                    continue
+                sid = seg[0][0]
+                n = _POINTER_AT[sid]
+                ptrs = _el(seg[0], n)
+                if not ptrs:
+                    continue
+                for k, p in enumerate(ptrs.split(comp), 1):
+                    if p and (not p.isdigit() or not 1 <= int(p) <= count):
+                        emit(seg, "2400", "error", "diagnosis_pointer",
+                             f"{sid}{n:02d}-{k:02d} points to diagnosis {p} but the claim has {count} diagnosis code(s)",
+                             IK3_ELEMENT_ERRORS, _problem(n, k, "1328", "pointer beyond the claim's diagnosis codes", "7"), None)
 
 
 def rule_self_subscriber(ix: SetIndex, comp: str, emit: Emit) -> None:
@@ -207,26 +214,33 @@ def rule_billing_zip(ix: SetIndex, comp: str, emit: Emit) -> None:
 
 
 # ----------------------------------------------------------------------------
-# rules that read the set with its map (835 balancing): they need the envelope too
+# rules that need the set's delimiters beyond the component separator (835 balancing)
 # ----------------------------------------------------------------------------
-ModelRule = Callable[[Interchange, Group, Transaction, Emit], None]
+def rule_835_balancing(ix: SetIndex, txn: Transaction, comp: str, rep: str | None, emit: Emit) -> None:
+    """Claim, service line and transaction totals of an 835 balance (see :mod:`.vbalance`)."""
+    vbalance.rule_balancing(txn, ix.of("2100"), comp, rep, emit)
+
+
+SetRule = Callable[[SetIndex, Transaction, str, "str | None", Emit], None]
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "837": (rule_npi, rule_claim_total, rule_diagnosis_pointers, rule_self_subscriber, rule_lx_sequence, rule_billing_zip),
     "835": (rule_npi,),
     "270": (rule_npi,), "271": (rule_npi,), "276": (rule_npi,), "277": (rule_npi,), "278": (rule_npi,),
 }
-MODEL_RULES: dict[str, tuple[ModelRule, ...]] = {"835": (vbalance.rule_balancing,)}
+SET_RULES: dict[str, tuple[SetRule, ...]] = {"835": (rule_835_balancing,)}
 
 
 def check(txn: Transaction, comp: str, emit: Emit, inter: Interchange | None = None, group: Group | None = None,
           index: SetIndex | None = None) -> None:
-    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it)."""
+    """Run the set's guide rules (``index``: the set's :class:`SetIndex` when the caller already built it;
+    ``inter``: its interchange, whose repetition separator the 835 balancing reads amounts with)."""
     rules = RULES.get(txn.set_id, ())
-    if rules:
-        ix = index or SetIndex(txn.body)
-        for rule in rules:
-            rule(ix, comp, emit)
-    if inter is not None and group is not None:
-        for model_rule in MODEL_RULES.get(txn.set_id, ()):
-            model_rule(inter, group, txn, emit)
+    set_rules = SET_RULES.get(txn.set_id, ()) if inter is not None else ()
+    if not rules and not set_rules:
+        return
+    ix = index or SetIndex(txn.body)
+    for rule in rules:
+        rule(ix, comp, emit)
+    for set_rule in set_rules:
+        set_rule(ix, txn, comp, inter.delimiters.repetition, emit)

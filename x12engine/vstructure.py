@@ -1,7 +1,8 @@
 """Structure of one transaction set against its guide: placement, counts, order, HL tree.
 
-The walk replays the parser's placement (the same :class:`~.placement.PlacementTable`
-lookups, so both always agree on where a segment went) and keeps, per open
+The walk follows the parser's placement (the place the reader recorded for each
+segment, or the same :class:`~.placement.PlacementTable` lookups again when it
+kept no record, so both always agree on where a segment went) and keeps, per open
 loop instance, how often each segment position and child loop occurred. When a
 loop instance closes, its required segments and loops are known to be present
 or missing. Element checks run on each placed segment with the checks compiled
@@ -14,6 +15,7 @@ from typing import Callable
 from .grammar import LoopNode, SegmentNode, load_dictionary
 from .placement import PlacementTable, keys_match
 from .velements import ElementProblem, compile_node
+from .vfast import fast_check
 from .vfinding import (
     IK3_ELEMENT_ERRORS, IK3_LOOP_OVER_MAX, IK3_NOT_IN_SET, IK3_NOT_USED, IK3_OUT_OF_SEQUENCE, IK3_REQUIRED_MISSING,
     IK3_SEGMENT_OVER_MAX, IK3_UNEXPECTED, IK3_UNRECOGNIZED,
@@ -24,12 +26,13 @@ Emit = Callable[..., None]
 
 
 class _Frame:
-    __slots__ = ("loop", "segs", "loops")
+    __slots__ = ("loop", "segs", "loops", "loop_id")
 
-    def __init__(self, loop: LoopNode):
+    def __init__(self, loop: LoopNode, loop_id: str):
         self.loop = loop
-        self.segs: dict[int, int] = {}  # id(SegmentNode) -> uses
-        self.loops: dict[int, int] = {}  # id(LoopNode) -> iterations
+        self.loop_id = loop_id  # "" for the set's root
+        self.segs: dict[SegmentNode, int] = {}  # uses of each segment position
+        self.loops: dict[LoopNode, int] = {}  # iterations of each child loop
 
 
 _IDS: dict[int, tuple[PlacementTable, frozenset[str]]] = {}
@@ -43,82 +46,96 @@ def guide_segment_ids(table: PlacementTable) -> frozenset[str]:
     return hit[1]
 
 
-def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, emit: Emit) -> None:
-    """Check the structure and elements of one set (``toks``: ST … SE in document order)."""
-    root = table.guide.root
-    stack: list[_Frame] = [_Frame(root)]
+def replay(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None) -> list[tuple | None]:
+    """The place of each token as the parser decides it (None: no place; the first, ST, is the start
+    state itself), for a set whose reader kept no record (:attr:`~.tree.Transaction.placement`)."""
     state: SegmentNode = table.start
     places_for = table.places
-    ids = guide_segment_ids(table)
+    out: list[tuple | None] = [None] if toks else []
+    for tok in toks[1:]:
+        els = tok[0]
+        chosen = None
+        for place in state.places.get(els[0]) or places_for(state, els[0]):
+            keys = place[3]
+            if keys and not keys_match(els, keys, comp, rep):
+                continue
+            chosen = place
+            state = place[0]
+            break
+        out.append(chosen)
+    return out
+
+
+def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, emit: Emit,
+         places: list[tuple | None] | None = None) -> None:
+    """Check the structure and elements of one set (``toks``: ST … SE in document order; ``places``:
+    the place the reader gave each, from :attr:`~.tree.Transaction.placement`, else decided again here)."""
+    if places is None:
+        places = replay(table, toks, comp, rep)
+    root = table.guide.root
+    frame = _Frame(root, "")
+    stack: list[_Frame] = [frame]
+    state: SegmentNode = table.start
     dictionary = load_dictionary()
     hl_loops: dict[str, LoopNode] = {}  # HL01 -> loop node it opened
     hl_flags: list[tuple[tuple, str, str, str]] = []  # (token, HL01, HL04, loop id)
     hl_parents: set[str] = set()
     hl_expected = 1
-    first = True
-    checks: dict[int, tuple] = {}  # id(SegmentNode) -> (SegmentCheck, max use, not used), for this walk
-    for tok in toks:
-        els = tok[0]
-        sid = els[0]
-        if first:  # ST: the start state itself
-            first = False
-            node = state
+    checks: dict[SegmentNode, tuple] = {}  # (element check, max use, not used) of each position met, for this walk
+    required: dict[LoopNode, tuple] = {}  # required children of each loop met, for this walk
+    if toks:  # ST: the start state itself, whatever the reader made of it
+        frame.segs[state] = 1
+        _elements(state, toks[0], comp, rep, "", emit)
+    segs = frame.segs
+    loop_id = ""
+    rest = zip(toks, places)
+    next(rest, None)  # ST, done above
+    for tok, place in rest:
+        if place is None:
+            _unplaced(tok, stack, guide_segment_ids(table), dictionary, state, comp, rep, emit)
+            continue
+        target, pops, pushes, _ = place
+        if pops:
+            for _ in range(pops):
+                _close(stack.pop(), tok, emit, required)
+        if pushes:
+            for loop_node in pushes:
+                loops = stack[-1].loops
+                n = loops.get(loop_node, 0) + 1
+                loops[loop_node] = n
+                if n > loop_node.repeat:
+                    emit(tok, loop_node.id, "error", "loop_over_max",
+                         f"loop {loop_node.id} ({loop_node.name}) occurs {n} times; at most {loop_node.repeat} allowed",
+                         IK3_LOOP_OVER_MAX, None, None)
+                if loop_node.usage == "N":
+                    emit(tok, loop_node.id, "error", "loop_not_used",
+                         f"loop {loop_node.id} ({loop_node.name}) is not used in this guide", IK3_NOT_USED, None, None)
+                stack.append(_Frame(loop_node, loop_node.id))
+        if pops or pushes:
             frame = stack[-1]
-            frame.segs[id(node)] = 1
-            _elements(node, tok, comp, rep, "", emit)
-            continue
-        places = state.places.get(sid)
-        if places is None:
-            places = places_for(state, sid)
-        chosen = None
-        for place in places:
-            keys = place[3]
-            if keys and not keys_match(els, keys, comp, rep):
-                continue
-            chosen = place
-            break
-        if chosen is None:
-            _unplaced(tok, stack, ids, dictionary, state, comp, rep, emit)
-            continue
-        target, pops, pushes, _ = chosen
-        for _ in range(pops):
-            _close(stack.pop(), tok, emit)
-        for loop_node in pushes:
-            parent = stack[-1]
-            n = parent.loops.get(id(loop_node), 0) + 1
-            parent.loops[id(loop_node)] = n
-            if n > loop_node.repeat:
-                emit(tok, loop_node.id, "error", "loop_over_max",
-                     f"loop {loop_node.id} ({loop_node.name}) occurs {n} times; at most {loop_node.repeat} allowed",
-                     IK3_LOOP_OVER_MAX, None, None)
-            if loop_node.usage == "N":
-                emit(tok, loop_node.id, "error", "loop_not_used",
-                     f"loop {loop_node.id} ({loop_node.name}) is not used in this guide", IK3_NOT_USED, None, None)
-            stack.append(_Frame(loop_node))
-        frame = stack[-1]
-        loop_id = frame.loop.id if frame.loop is not root else ""
-        tid = id(target)
-        segs = frame.segs
-        n = segs.get(tid, 0) + 1
-        segs[tid] = n
-        info = checks.get(tid)
-        if info is None:  # (compiled element checks, max use, not used) of a guide node, once per walk
-            info = checks[tid] = (compile_node(target), target.max_use, target.usage == "N")
+            segs = frame.segs
+            loop_id = frame.loop_id
+        n = segs.get(target, 0) + 1
+        segs[target] = n
+        info = checks.get(target)
+        if info is None:
+            info = checks[target] = (fast_check(compile_node(target)), target.max_use, target.usage == "N")
         chk, max_use, not_used = info
+        els = tok[0]
         if n > max_use:
             emit(tok, loop_id, "error", "segment_over_max",
-                 f"{sid} ({target.name}) occurs {n} times here; at most {max_use} allowed", IK3_SEGMENT_OVER_MAX, None, None)
+                 f"{els[0]} ({target.name}) occurs {n} times here; at most {max_use} allowed", IK3_SEGMENT_OVER_MAX, None, None)
         if not_used:
-            emit(tok, loop_id, "error", "segment_not_used", f"{sid} ({target.name}) is not used in this guide", IK3_NOT_USED, None, None)
+            emit(tok, loop_id, "error", "segment_not_used", f"{els[0]} ({target.name}) is not used in this guide", IK3_NOT_USED, None, None)
         state = target
-        problems = chk.check(els, comp, rep)
+        problems = chk(els, comp, rep)
         if problems:
             _report(problems, tok, loop_id, emit)
-        if sid == "HL":
+        if els[0] == "HL":
             hl_expected = _hl(tok, els, pushes, hl_loops, hl_flags, hl_parents, hl_expected, loop_id, emit)
     last = toks[-1] if toks else None
     while stack:
-        _close(stack.pop(), last, emit, at_end=True)
+        _close(stack.pop(), last, emit, required, at_end=True)
     for tok, hl01, hl04, loop_id in hl_flags:
         has = hl01 in hl_parents
         if hl04 == "1" and not has:
@@ -151,28 +168,25 @@ _PROBLEM_CODES = {
 }
 
 
-_REQUIRED: dict[int, tuple[LoopNode, tuple]] = {}
-
-
-def _required(loop: LoopNode) -> tuple:
-    hit = _REQUIRED.get(id(loop))
-    if hit is None or hit[0] is not loop:
-        hit = (loop, tuple(c for c in loop.children if c.usage == "R"))
-        _REQUIRED[id(loop)] = hit
-    return hit[1]
-
-
-def _close(frame: _Frame, tok: tuple | None, emit: Emit, at_end: bool = False) -> None:
+def _close(frame: _Frame, tok: tuple | None, emit: Emit, required: dict[LoopNode, tuple], at_end: bool = False) -> None:
     """A loop instance ends: report its required segments and loops that never came."""
     loop = frame.loop
-    loop_id = loop.id if loop.parent is not None else ""
-    for child in _required(loop):
+    need = required.get(loop)
+    if need is None:  # (required children in order, required segment positions, required loops)
+        children = tuple(c for c in loop.children if c.usage == "R")
+        need = required[loop] = (children, frozenset(c for c in children if isinstance(c, SegmentNode)),
+                                 frozenset(c for c in children if not isinstance(c, SegmentNode)))
+    children, segments, loops = need
+    if segments <= frame.segs.keys() and loops <= frame.loops.keys():
+        return  # everything required came (the common case: one set test instead of a loop)
+    loop_id = frame.loop_id
+    for child in children:
         if isinstance(child, SegmentNode):
-            if id(child) not in frame.segs:
+            if child not in frame.segs:
                 emit(tok, loop_id, "error", "segment_missing",
                      f"required segment {child.id} ({child.name}) is missing" + (f" in loop {loop_id}" if loop_id else ""),
                      IK3_REQUIRED_MISSING, None, child.id)
-        elif child.usage == "R" and id(child) not in frame.loops:
+        elif child not in frame.loops:
             emit(tok, child.id, "error", "loop_missing",
                  f"required loop {child.id} ({child.name}) is missing" + (f" in loop {loop_id}" if loop_id else ""),
                  IK3_REQUIRED_MISSING, None, child.children[0].id)
@@ -181,8 +195,7 @@ def _close(frame: _Frame, tok: tuple | None, emit: Emit, at_end: bool = False) -
 def _unplaced(tok: tuple, stack: list[_Frame], ids: frozenset[str], dictionary, state: SegmentNode, comp: str,
               rep: str | None, emit: Emit) -> None:
     sid = tok[0][0]
-    loop = stack[-1].loop
-    loop_id = loop.id if loop.parent is not None else ""
+    loop_id = stack[-1].loop_id
     if sid not in dictionary.segments:
         emit(tok, loop_id, "error", "segment_unrecognized", f"segment id {sid} is not an X12 005010 segment", IK3_UNRECOGNIZED, None, None)
     elif sid not in ids:
