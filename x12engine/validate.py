@@ -9,13 +9,13 @@ duplicates) and keeps per interchange / group / set reports from which
 """
 from __future__ import annotations
 
-import gc
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from . import vrules
+from .gcpause import paused_gc
 from .grammar import load_envelope
 from .parser import Reader
 from .tokenizer import Source
@@ -23,7 +23,7 @@ from .tree import Group, Interchange, Transaction
 from .velements import ElementProblem, compile_node
 from .vfinding import (
     AK9_CONTROL_MISMATCH, AK9_COUNT_MISMATCH, AK9_DUPLICATE_CONTROL, AK9_NOT_SUPPORTED, AK9_TRAILER_MISSING,
-    AK9_VERSION_NOT_SUPPORTED, IK5_BAD_SET_ID, IK5_CONTROL_MISMATCH, IK5_CONVENTION_NOT_SUPPORTED, IK5_COUNT_MISMATCH,
+    AK9_VERSION_NOT_SUPPORTED, IK5_BAD_SET_ID, IK5_CONTROL_MISMATCH, IK5_COUNT_MISMATCH,
     IK5_DUPLICATE_CONTROL, IK5_NOT_SUPPORTED, IK5_TRAILER_MISSING, TA1_BY_ISA, TA1_CONTENT, TA1_CONTROL_MISMATCH,
     TA1_DUPLICATE, TA1_EOF, TA1_GROUP_COUNT, TA1_STRUCTURE, Finding, element_ref,
 )
@@ -150,15 +150,9 @@ class _Validator:
 
     # -- the pass -----------------------------------------------------------------
     def run(self) -> ValidationResult:
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with paused_gc():  # trees and findings: many new containers, no cycles
             for ctx in self.reader.transactions(keep=False):
                 self._transaction(ctx.interchange, ctx.group, ctx.transaction)
-        finally:
-            if paused:
-                gc.enable()
         self._reader_findings()
         for inter in self.reader.document.interchanges:
             self._interchange(inter)
