@@ -8,8 +8,9 @@ from hypothesis import given, settings, strategies as st
 from conftest import FIXTURES
 from test_validate import _claim, _swap
 from x12engine.ack import AckSettings, ack_999, ack_ta1
-from x12engine.tokenizer import Tokenizer
+from x12engine.tokenizer import Delimiters, Tokenizer
 from x12engine.validate import validate
+from x12engine.writer import segment_text
 
 WHEN = AckSettings(now=dt.datetime(2026, 1, 2, 3, 4))
 
@@ -101,3 +102,23 @@ def test_only_the_acknowledgment_groups_of_a_mixed_file_are_left_out():
     assert [s[1] for s in segs if s[0] == "AK1"] == ["HC"]
     assert sum(1 for s in segs if s[0] == "ISA") == 1
     assert validate(text.encode()).valid
+
+
+def _redelimit(text: str, element: str, component: str, segment: str) -> str:
+    """The same interchange written with other delimiters (none of them occurs in the data)."""
+    dst = Delimiters(element, component, "^", segment)
+    return "".join(segment_text(tok[0], Delimiters(), dst) + "\n" for tok in Tokenizer(text.encode()))
+
+
+def test_acknowledgments_answer_in_each_interchange_s_own_delimiters():
+    plain = _claim().decode()
+    odd = _redelimit(plain, "|", ">", "!")
+    both = (plain + "\n" + odd).encode()
+    for text in (ack_999(validate(both), WHEN), ack_ta1(validate(both), WHEN)):
+        first, second = text.split("IEA", 1)[0], text.split("IEA", 1)[1]
+        assert first.startswith("ISA*") and first[104] == ":"  # ISA16 = the component separator
+        isa2 = second[second.index("ISA"):]
+        assert isa2.startswith("ISA|") and isa2[104] == ">" and isa2[105] == "!"
+        assert validate(text.encode()).valid
+    forced = ack_999(validate(odd.encode()), AckSettings(now=WHEN.now, delimiters=Delimiters()))
+    assert forced.startswith("ISA*") and "|" not in forced

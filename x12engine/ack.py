@@ -51,8 +51,9 @@ def _isa(ir: InterchangeReport, s: AckSettings, d: Delimiters, ctl: int, when: _
             s.usage or _el(h, 15).strip() or "P", d.component]
 
 
-def _delims(result: ValidationResult, s: AckSettings) -> Delimiters:
-    return s.delimiters or Delimiters()
+def _delims(ir: InterchangeReport, s: AckSettings) -> Delimiters:
+    """The settings' delimiters, else those of the interchange answered: its sender reads them."""
+    return s.delimiters or ir.delimiters or Delimiters()
 
 
 def _ik3_groups(findings: list[Finding]) -> list[tuple[tuple, list[Finding]]]:
@@ -143,8 +144,7 @@ def ack_999(result: ValidationResult, settings: AckSettings | None = None) -> st
     """
     s = settings or AckSettings()
     when = s.now or _dt.datetime.now()
-    d = _delims(result, s)
-    segs: list[list[str]] = []
+    texts: list[str] = []
     ctl = s.control_number
     skipped = 0
     for ir in result.interchanges:
@@ -152,7 +152,8 @@ def ack_999(result: ValidationResult, settings: AckSettings | None = None) -> st
         skipped += len(ir.groups) - len(groups)
         if not groups:
             continue
-        segs.append(_isa(ir, s, d, ctl, when))
+        d = _delims(ir, s)
+        segs: list[list[str]] = [_isa(ir, s, d, ctl, when)]
         first = groups[0].header
         sender = _el(first, 3) if len(_el(first, 3)) >= 2 else _el(ir.header, 8).strip()
         receiver = _el(first, 2) if len(_el(first, 2)) >= 2 else _el(ir.header, 6).strip()
@@ -162,13 +163,14 @@ def ack_999(result: ValidationResult, settings: AckSettings | None = None) -> st
             segs.extend(group_999(gr, d.component, f"{n:04d}"))
         segs.append(["GE", str(len(groups)), str(ctl)])
         segs.append(["IEA", "1", f"{ctl:09d}"])
+        texts.append(write_segments(segs, d, newline=s.newline))
         ctl += 1
-    if not segs:
+    if not texts:
         why = (f"its {skipped} functional group(s) hold acknowledgments (GS01 FA), which the 999 guide "
                f"005010X231A1 does not acknowledge (AK101 has no FA); a TA1 (--type TA1) still answers the interchange"
                if skipped else "it holds no functional group")
         raise AckError(f"nothing to acknowledge with a 999: {why}")
-    return write_segments(segs, d, newline=s.newline)
+    return "".join(texts)
 
 
 def ta1_segment(ir: InterchangeReport) -> list[str]:
@@ -183,12 +185,10 @@ def ack_ta1(result: ValidationResult, settings: AckSettings | None = None) -> st
     """One interchange per input interchange holding its TA1 (accepted ones included)."""
     s = settings or AckSettings()
     when = s.now or _dt.datetime.now()
-    d = _delims(result, s)
-    segs: list[list[str]] = []
+    texts: list[str] = []
     ctl = s.control_number
     for ir in result.interchanges:
-        segs.append(_isa(ir, s, d, ctl, when))
-        segs.append(ta1_segment(ir))
-        segs.append(["IEA", "0", f"{ctl:09d}"])
+        d = _delims(ir, s)
+        texts.append(write_segments([_isa(ir, s, d, ctl, when), ta1_segment(ir), ["IEA", "0", f"{ctl:09d}"]], d, newline=s.newline))
         ctl += 1
-    return write_segments(segs, d, newline=s.newline)
+    return "".join(texts)

@@ -18,7 +18,7 @@ from . import vrules
 from .gcpause import paused_gc
 from .grammar import load_envelope
 from .parser import Reader
-from .tokenizer import Source
+from .tokenizer import Delimiters, Source
 from .tree import Group, Interchange, Transaction
 from .velements import ElementProblem, compile_node
 from .vfinding import (
@@ -59,6 +59,7 @@ class GroupReport:
 @dataclass(slots=True, eq=False)
 class InterchangeReport:
     header: list[str]  # ISA elements
+    delimiters: Delimiters | None = None  # the interchange's own: what an acknowledgment answers in
     trailer: list[str] | None = None
     groups: list[GroupReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # interchange-level (TA1)
@@ -137,7 +138,7 @@ class _Validator:
     def _inter(self, inter: Interchange) -> InterchangeReport:
         r = self.inter_reports.get(id(inter))
         if r is None:
-            r = self.inter_reports[id(inter)] = InterchangeReport(list(inter.header[0]))
+            r = self.inter_reports[id(inter)] = InterchangeReport(list(inter.header[0]), inter.delimiters)
             self.result.interchanges.append(r)
         return r
 
