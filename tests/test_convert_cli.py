@@ -229,7 +229,7 @@ def test_a_worker_killed_by_the_os_fails_only_its_file(tmp_path, monkeypatch):
     src = tmp_path / "src"
     copy_fixtures(src, {"278-request.x12", "278-response-certified.x12", "278-response-pended.x12"})
 
-    def deadly(entry: dict) -> list[dict]:
+    def deadly(entry: dict, source: str) -> list[dict]:
         if entry["map"] == "278-request":  # as if the OOM killer struck while converting this file
             os.kill(os.getpid(), signal.SIGKILL)
         return [{"map": entry["map"]}]
@@ -248,6 +248,21 @@ def test_a_worker_killed_by_the_os_fails_only_its_file(tmp_path, monkeypatch):
         assert rows[name]["status"] == "converted"
         assert [json.loads(ln) for ln in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()] == [
             {"map": "278-response"}]
+
+
+def test_a_profile_that_does_not_apply_is_reported_with_the_file_it_met(tmp_path):
+    src = tmp_path / "src"
+    copy_fixtures(src, {"277-response.x12", "271-response.x12"})
+    report = tmp_path / "r.json"
+    res = invoke(str(src), "--to", "jsonl", "--out", str(tmp_path / "out"), "--profile", "claim-info", "--jobs", "1",
+                 "--report", str(report), "--quiet")
+    assert res.exit_code == 1
+    rows = {Path(r["source"]).name: r for r in json.loads(report.read_text())["results"]}
+    assert rows["277-response.x12"]["status"] == "converted"
+    error = rows["271-response.x12"]["error"]
+    assert "not to map 271" in error["message"]
+    assert Path(error["location"]["source"]).name == "271-response.x12" and error["location"]["transaction"] == "0001"
+    assert error["where"].startswith(error["location"]["source"])
 
 
 def test_atomic_open_keeps_the_old_file_when_writing_fails(tmp_path):

@@ -241,7 +241,7 @@ def _up_to_date(out: Path, source_mtime_ns: int) -> bool:
 # ----------------------------------------------------------------------------
 # output profiles (provided elsewhere in x12engine; found by name at run time)
 # ----------------------------------------------------------------------------
-ProfileFn = Callable[[dict], Iterable[dict]]
+ProfileFn = Callable[[dict, str], Iterable[dict]]  # (model entry, source file) → records
 
 
 def resolve_profile(name: str) -> ProfileFn:
@@ -256,8 +256,8 @@ def resolve_profile(name: str) -> ProfileFn:
     except ProfileError as exc:
         raise PlanError(str(exc)) from None
 
-    def run(entry: dict) -> Iterable[dict]:
-        return list(prof.project(entry, None))
+    def run(entry: dict, source: str) -> Iterable[dict]:
+        return list(prof.project(entry, source))
 
     return run
 
@@ -318,12 +318,12 @@ def write_jsonl(records: Iterable[dict], fh: TextIO) -> int:
     return n
 
 
-def _profiled(entries: Iterable[dict], profile: ProfileFn | None) -> Iterator[dict]:
+def _profiled(entries: Iterable[dict], profile: ProfileFn | None, source: str) -> Iterator[dict]:
     for entry in entries:
         if profile is None:
             yield entry
         else:
-            yield from profile(entry)
+            yield from profile(entry, source)
 
 
 def _count(res: Result, findings: Iterable[dict], more: Counter | None = None) -> None:
@@ -363,7 +363,7 @@ def _x12_to_json(task: Task, res: Result, progress: Progress | None) -> None:
 
         stream = _Stream(task.source, progress)
         profile = resolve_profile(task.profile) if task.profile else None
-        records = list(_profiled(stream.entries(), profile))
+        records = list(_profiled(stream.entries(), profile, task.source))
         file_findings = stream.file_findings()
         if profile is None:
             data = model_document(task.source, records, file_findings)
@@ -383,7 +383,7 @@ def _x12_to_jsonl(task: Task, res: Result, progress: Progress | None) -> None:
     stream = _Stream(task.source, progress)
     profile = resolve_profile(task.profile) if task.profile else None
     with atomic_open(Path(task.output), "w", errors="surrogateescape") as fh:
-        res.records = write_jsonl(_profiled(stream.entries(by_claim=True), profile), fh)
+        res.records = write_jsonl(_profiled(stream.entries(by_claim=True), profile, task.source), fh)
     file_findings = stream.file_findings()
     res.segments, res.transactions = stream.segments, stream.transactions
     _count(res, file_findings, stream.map_findings)
