@@ -439,7 +439,7 @@ def test_a_profile_shapes_the_records(tmp_path):
 
 
 def test_an_internal_error_is_reported_without_its_message(tmp_path, monkeypatch):
-    def broken(entry: dict):
+    def broken(entry: dict, source: str):
         raise KeyError("DOE JANE 1970-01-25")  # a bug whose message would leak data
 
     monkeypatch.setattr(batch, "resolve_profile", lambda name: broken)

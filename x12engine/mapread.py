@@ -9,7 +9,7 @@ never the value.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import Finding, Location
 from .grammar import LoopNode, SegmentNode, fixed_codes, value_at
@@ -254,53 +254,50 @@ class MapReader:
             else:
                 self.stmt(stmt, loop, out, scope)
 
+    def compiled_candidates(self, sid: str | None, loop: Loop, scope: _Scope) -> tuple[Sequence[tuple], int]:
+        """The segments a compiled source may read, and the element its positions count
+        from: the current segment of an element list (positions relative to its current
+        element) or the loop's own segments with that id."""
+        seg = scope.seg
+        if sid is None:
+            return (seg,), scope.elem
+        if seg is not None and seg[0][0] == sid:
+            return (seg,), 0
+        idx = self._by_loop.get(id(loop))
+        if idx is None:
+            self.segments(loop, "")
+            idx = self._by_loop[id(loop)]
+        return idx.get(sid, ()), 0
+
+    def meets(self, els: list[str], conds: tuple, base: int) -> bool:
+        """Whether a segment's elements hold one of each compiled condition's codes."""
+        for ce, cc, codes in conds:
+            if value_at(els, ce + base, cc, self.comp, self.rep) not in codes:
+                return False
+        return True
+
     def hit(self, source: tuple, loop: Loop, scope: _Scope) -> tuple[tuple, str] | None:
         """The first candidate segment meeting a compiled source's conditions with a
         value at its element, and that value (the elements read are marked consumed)."""
         sid, e, comp, conds, mask, _ = source
-        seg = scope.seg
-        rep, sep = self.rep, self.comp  # value_at inlined
-        if sid is None:  # relative to the current element of an element list
-            cands = (seg,)
-            base = scope.elem
+        cands, base = self.compiled_candidates(sid, loop, scope)
+        if sid is None:
             e += base
             mask = 1 << e
             for ce, _, _ in conds:
                 mask |= 1 << (ce + base)
-        else:
-            base = 0
-            if seg is not None and seg[0][0] == sid:
-                cands = (seg,)
-            else:
-                idx = self._by_loop.get(id(loop))
-                if idx is None:
-                    self.segments(loop, "")
-                    idx = self._by_loop[id(loop)]
-                cands = idx.get(sid)
-                if not cands:
-                    return None
+        rep = self.rep
         for tok in cands:
             els = tok[0]
-            n = len(els)
-            for ce, cc, codes in conds:
-                ce += base
-                v = els[ce] if ce < n else ""
-                if rep and rep in v:
-                    v = v.split(rep, 1)[0]
-                if cc is not None:
-                    parts = v.split(sep)
-                    v = parts[cc - 1] if cc <= len(parts) else ""
-                if v not in codes:
-                    break
-            else:
-                raw = els[e] if e < n else ""
-                if rep and rep in raw:
-                    raw = raw.split(rep, 1)[0]
-                if comp is not None:
-                    parts = raw.split(sep)
-                    raw = parts[comp - 1] if comp <= len(parts) else ""
-                if raw == "":
-                    continue
+            if conds and not self.meets(els, conds, base):
+                continue
+            raw = els[e] if e < len(els) else ""  # value_at, inlined: the reader's innermost step
+            if rep and rep in raw:
+                raw = raw.split(rep, 1)[0]
+            if comp is not None:
+                parts = raw.split(self.comp)
+                raw = parts[comp - 1] if comp <= len(parts) else ""
+            if raw != "":
                 k = id(tok)
                 self.consumed[k] = self.consumed.get(k, 0) | mask
                 return tok, raw
@@ -348,54 +345,20 @@ class MapReader:
     def read_run(self, g: ReadRun, loop: Loop, out: dict, scope: _Scope) -> None:
         """``fast`` for a run of plain bindings on one segment: the candidates are found
         and tested once, then each member takes the first holding its element."""
-        seg = scope.seg
-        sid = g.sid
-        rep, sep = self.rep, self.comp
-        if sid is None:  # relative to the current element of an element list
-            cands = (seg,)
-            base = scope.elem
-        else:
-            base = 0
-            if seg is not None and seg[0][0] == sid:
-                cands = (seg,)
-            else:
-                idx = self._by_loop.get(id(loop))
-                if idx is None:
-                    self.segments(loop, "")
-                    idx = self._by_loop[id(loop)]
-                cands = idx.get(sid)
-                if not cands:
-                    return
+        cands, base = self.compiled_candidates(g.sid, loop, scope)
         conds = g.conds
-        if conds:
-            matched = []
-            for tok in cands:
-                els = tok[0]
-                n = len(els)
-                for ce, cc, codes in conds:
-                    ce += base
-                    v = els[ce] if ce < n else ""
-                    if rep and rep in v:
-                        v = v.split(rep, 1)[0]
-                    if cc is not None:
-                        parts = v.split(sep)
-                        v = parts[cc - 1] if cc <= len(parts) else ""
-                    if v not in codes:
-                        break
-                else:
-                    matched.append(tok)
-            if not matched:
-                return
-        else:
-            matched = cands
+        matched = [tok for tok in cands if self.meets(tok[0], conds, base)] if conds else cands
+        if not matched:
+            return
         consumed = self.consumed
         cond_mask = g.cond_mask << base
         target = self.meta if scope.meta else out
+        sep, rep = self.comp, self.rep
         for e, comp, mask, r in g.members:
             e += base
             for tok in matched:
                 els = tok[0]
-                raw = els[e] if e < len(els) else ""
+                raw = els[e] if e < len(els) else ""  # value_at, inlined
                 if rep and rep in raw:
                     raw = raw.split(rep, 1)[0]
                 if comp is not None:
