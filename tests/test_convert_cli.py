@@ -435,7 +435,7 @@ def test_a_profile_shapes_the_records(tmp_path):
     assert [json.loads(ln) for ln in (tmp_path / "o.jsonl").read_text().splitlines()] == want
     res = batch.convert_one(_task(src, tmp_path / "o.json", to="json", profile="claim-info"))
     doc = json.loads((tmp_path / "o.json").read_text())
-    assert doc["format"] == batch.PROFILE_FORMAT and doc["profile"] == "claim-info" and doc["records"] == want
+    assert doc["format"] == "x12engine-profile/1" and doc["profile"] == "claim-info" and doc["records"] == want
 
 
 def test_an_internal_error_is_reported_without_its_message(tmp_path, monkeypatch):

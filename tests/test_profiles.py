@@ -184,7 +184,9 @@ def test_cli_parse_with_profile(tmp_path):
     res = runner.invoke(main, ["parse", str(FIXTURES / "277-not-found.x12"), "--profile", "claim-info", "-q"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert list(data) == ["claim-info"] and data["claim-info"][0]["categoryDescription"] == NOT_FOUND
+    # the same document `x12 convert --profile --to json` writes for a file
+    assert data["format"] == "x12engine-profile/1" and data["profile"] == "claim-info"
+    assert data["source"].endswith("277-not-found.x12") and data["records"][0]["categoryDescription"] == NOT_FOUND
     res = runner.invoke(main, ["parse", str(FIXTURES / "271-response.x12"), "--profile", "claim-info", "-q"])
     assert res.exit_code == 2 and "applies to 277, 277ca, not to map 271" in res.output
     assert "Traceback" not in res.output
@@ -196,7 +198,7 @@ def test_cli_parse_with_profile(tmp_path):
     res = runner.invoke(main, ["parse", str(FIXTURES / "271-response.x12"), str(FIXTURES / "271-rejected.x12"),
                                "--profile", "insurance-discovery", "--out-dir", str(out), "-q"])
     assert res.exit_code == 0, res.output
-    assert len(json.loads((out / "271-rejected.x12.json").read_text())["insurance-discovery"]) == 1
+    assert len(json.loads((out / "271-rejected.x12.json").read_text())["records"]) == 1
 
 
 def test_envelope_keys_a_profile_may_name_are_what_entries_carry():

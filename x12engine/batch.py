@@ -29,7 +29,6 @@ from .tokenizer import Tokenizer
 TARGETS = ("json", "jsonl", "x12")
 SHAPES = ("model", "tree")
 REPORT_FORMAT = "x12engine-convert-report/1"
-PROFILE_FORMAT = "x12engine-profile/1"
 X12_SUFFIXES = {".x12", ".edi", ".txt", ".dat"}  # kept by JSON → X12 output names (else .x12 is added)
 FILE_FINDINGS_KEPT = 100  # file-level findings copied into the report (they never carry values)
 PROGRESS_EVERY = 0.5  # seconds between a worker's progress messages on one file
@@ -368,8 +367,9 @@ def _x12_to_json(task: Task, res: Result, progress: Progress | None) -> None:
         if profile is None:
             data = model_document(task.source, records, file_findings)
         else:
-            data = {"format": PROFILE_FORMAT, "profile": task.profile, "source": task.source, "records": records,
-                    "findings": file_findings}
+            from .profile import profile_document
+
+            data = profile_document(task.profile, task.source, records, file_findings)
         res.segments, res.transactions = stream.segments, stream.transactions
         _count(res, file_findings, stream.map_findings)
         res.file_findings = _file_level(file_findings)

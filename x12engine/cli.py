@@ -96,6 +96,8 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
 
         if shape == "tree":
             raise _Fail("--profile projects the model; it does not go with --shape tree")
+        from .profile import profile_document
+
         prof = _run(lambda: load_profile(profile))
     failed = errors = 0
     for file in files:
@@ -111,7 +113,7 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
                 n = len(data["transactions"])
                 if profile is not None:
                     doc = data
-                    data = {prof.name: _run(lambda: to_profile(doc, prof))}
+                    data = profile_document(prof.name, str(file), _run(lambda: to_profile(doc, prof)), doc["findings"])
         except _Fail as exc:
             if len(files) == 1:
                 raise

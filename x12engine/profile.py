@@ -968,6 +968,14 @@ def iter_profile(source: Any, profile: str | Profile, *, name: str | None = None
         yield from prof.project(entry, src)
 
 
+PROFILE_FORMAT = "x12engine-profile/1"
+
+
+def profile_document(profile: str, source: str | None, records: list[dict], findings: list[dict]) -> dict:
+    """The JSON document of one file's profile records (``x12 parse`` and ``x12 convert`` write the same)."""
+    return {"format": PROFILE_FORMAT, "profile": profile, "source": source, "records": records, "findings": findings}
+
+
 def to_profile(source: Any, profile: str | Profile, *, name: str | None = None) -> list[dict]:
     """All records of a profile for X12 or a model document; see :func:`iter_profile`."""
     return list(iter_profile(source, profile, name=name))
