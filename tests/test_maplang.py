@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from x12engine.mapcatalog import compile_map, load_map, map_names
+from x12engine.mapcatalog import compile_map, load_map, map_names, maps_of
 from x12engine.maplang import Binding, Block, MapError, When
 from x12engine.models import model_for
 from x12engine.transforms import CodeTransform
@@ -23,6 +23,14 @@ def test_bundled_maps_compile_against_their_declared_guide():
         c = load_map(name)  # raises MapError if the map does not fit its guide
         assert c.guide.transaction == c.map.transaction and c.map.guide in c.entry.versions
     assert load_map("278-request").select_value == "13" and load_map("278-response").select_value == "11"
+
+
+def test_the_catalogue_reads_headers_without_compiling():
+    # the ST01 a map declares comes from its header line, the same as the compiled map's
+    for name in map_names():
+        assert name in maps_of(load_map(name).map.transaction)
+    assert set(maps_of("278")) == {"278-request", "278-response"} and maps_of("999") == ()
+    assert not {"27x-common", "837-common", "x12-common"} & set(map_names())  # fragment libraries are no maps
 
 
 def _code_bindings(body):

@@ -16,7 +16,7 @@ from . import balance as _balance  # noqa: F401  (registers the 835 checks)
 from .assemble import DEFAULTS, EnvelopeSettings, SetBody, assemble
 from .errors import BuildError, Finding, Location, X12Error
 from .mapbuild import MapBuilder, unused_paths
-from .mapcatalog import Compiled, load_map, map_for, map_names
+from .mapcatalog import Compiled, load_map, map_for, map_names, maps_of
 from .checks import run_checks
 from .mapread import MapReader
 from .models import field_paths, model_for
@@ -150,7 +150,7 @@ def detect_map(data: dict, transaction: str | None = None) -> Compiled:
     names = map_names()
     if transaction in names:
         return load_map(transaction)
-    pool = [load_map(n) for n in names if transaction is None or load_map(n).map.transaction == transaction]
+    pool = [load_map(n) for n in (names if transaction is None else maps_of(transaction))]
     if not pool:
         raise BuildError(f"no map builds transaction {transaction!r} (maps: {', '.join(names)})", Location(source="build"))
     paths = _leaf_paths(data)

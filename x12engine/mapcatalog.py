@@ -32,28 +32,26 @@ class Compiled:
     implied: Implied  # elements the guide fixes, which the reader never reports as unmapped
 
 
-def map_files() -> tuple[Path, ...]:
-    return tuple(sorted(p for p in maps_dir().glob("*.x12m") if _is_map(p)))
-
-
-def _is_map(path: Path) -> bool:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            s = line.split("#", 1)[0].strip()
-            if s:
-                return s.startswith("map ")
-    return False
-
-
 @cache
-def _headers() -> dict[str, Path]:
-    out: dict[str, Path] = {}
-    for p in map_files():
+def _headers() -> dict[str, tuple[Path, str | None]]:
+    """Map name → (its file, the ST01 it declares), from the header lines alone: one
+    short read per file, no parsing (fragment libraries, which open with no `map`
+    line, are not maps)."""
+    out: dict[str, tuple[Path, str | None]] = {}
+    for p in sorted(maps_dir().glob("*.x12m")):
+        name = None
         with open(p, encoding="utf-8") as fh:
             for line in fh:
                 s = line.split("#", 1)[0].split()
-                if s and s[0] == "map":
-                    out[s[1]] = p
+                if not s:
+                    continue
+                if name is None:
+                    if s[0] != "map" or len(s) < 2:
+                        break
+                    name = s[1]
+                    out[name] = (p, None)
+                elif s[0] == "transaction" and len(s) >= 2:
+                    out[name] = (p, s[1])
                     break
     return out
 
@@ -64,10 +62,10 @@ def map_names() -> tuple[str, ...]:
 
 @cache
 def load_map(name: str) -> Compiled:
-    path = _headers().get(name)
-    if path is None:
+    found = _headers().get(name)
+    if found is None:
         raise MapError(f"no map named {name!r} (known: {', '.join(map_names())})")
-    return compile_map(path)
+    return compile_map(found[0])
 
 
 def compile_map(path: Path) -> Compiled:
@@ -112,22 +110,23 @@ def _set_value(m: Map, select) -> str | None:
 
 @cache
 def _transactions() -> dict[str, tuple[str, ...]]:
-    """Map names by the ST01 their header declares (read from the header lines only)."""
+    """Map names by the ST01 their header declares."""
     out: dict[str, list[str]] = {}
-    for name, path in _headers().items():
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                s = line.split("#", 1)[0].split()
-                if len(s) >= 2 and s[0] == "transaction":
-                    out.setdefault(s[1], []).append(name)
-                    break
+    for name, (_, st01) in _headers().items():
+        if st01 is not None:
+            out.setdefault(st01, []).append(name)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def maps_of(st01: str) -> tuple[str, ...]:
+    """The names of the maps writing transaction set ``st01``, without compiling any."""
+    return _transactions().get(st01, ())
 
 
 @cache
 def _by_guide(set_id: str) -> dict[tuple[str, str], Compiled]:
     # only the maps of this transaction set are compiled (each loads its guide)
-    return {(c.guide.guide, c.guide.name): c for c in map(load_map, _transactions().get(set_id, ()))}
+    return {(c.guide.guide, c.guide.name): c for c in map(load_map, maps_of(set_id))}
 
 
 def map_for(set_id: str, guide: str | None, guide_name: str | None) -> Compiled | None:
