@@ -9,6 +9,7 @@ never the value.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .errors import Finding, Location
@@ -765,10 +766,16 @@ def element_is_numeric(loop: LoopNode, ref: Ref) -> bool:
     return False
 
 
-def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
-    """A captured `$field` value: a number when the element is numeric, else the text."""
+@cache
+def _numeric_in(guide, loop_id: str, ref: Ref) -> bool:
     node = next((lp for lp in guide.loops() if lp.id == loop_id), None)
-    if node is not None and element_is_numeric(node, ref):
+    return node is not None and element_is_numeric(node, ref)
+
+
+def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
+    """A captured `$field` value: a number when the element is numeric, else the text
+    (whether it is, is looked up in the guide once per loop and element)."""
+    if _numeric_in(guide, loop_id, ref):
         try:
             return _number_read(raw)
         except ReadIssue:
