@@ -52,6 +52,8 @@ OPENEMR = "OpenEMR edih_271_code_class.php / edih_835_code_class.php"
 RECALL = "researcher recall of the 5010 TR3 code lists (not verified against a stored source)"
 HIPPO = "hippo gem 0.5.5 code lists (DrBassman/hippo_eyeDoc)"
 TR3 = "X12 005010 TR3 code values (inline lists in grammars/*.x12g)"
+NOTE_837_INLINE = ("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
+                   "codes the 837 guides list inline")
 REPLACEABLE = (
     "2011-2012 vintage, out of date: to update, put a newer {name}.tsv in this format in a "
     "directory listed in X12ENGINE_CODES_PATH (no code change needed)"
@@ -391,40 +393,31 @@ SPECS: tuple[Spec, ...] = (
          notes=("not in the reference tables: the 277CA guide allows two codes, WQ and U",)),
     Spec("payer_responsibility", None, "SBR01 (1138)", "Payer Responsibility Sequence Number Code",
          "X12 005010 element 1138, 837 SBR01 list", f"enum: {PD_CLAIMS} #payer-responsibility; codes: {TR3}",
-         tr3=(("837*", "SBR01"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837*", "SBR01"),), notes=(NOTE_837_INLINE,)),
     Spec("plan_participation", None, "CLM07 (1359)", "Provider Accept Assignment Code",
          "X12 005010 element 1359, 837 CLM07 list", f"enum: {PD_CLAIMS} claim.plan_participation; codes: {TR3}",
-         tr3=(("837*", "CLM07"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837*", "CLM07"),), notes=(NOTE_837_INLINE,)),
     Spec("direct_payment", None, "CLM08 (1073)", "Benefits Assignment Certification Indicator",
          "X12 005010 element 1073, 837 CLM08 list", f"enum: {PD_CLAIMS} claim.direct_payment; codes: {TR3}",
-         tr3=(("837*", "CLM08"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837*", "CLM08"),), notes=(NOTE_837_INLINE,)),
     Spec("benefits_assignment", None, "OI03 (1073)", "Benefits Assignment Certification Indicator (other payer)",
          "X12 005010 element 1073, 837 OI03 list", f"enum: {PD_CLAIMS} subscriber.authorize_payment_to_billing_provider; codes: {TR3}",
-         tr3=(("837*", "OI03"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837*", "OI03"),), notes=(NOTE_837_INLINE,)),
     Spec("information_release", None, "CLM09 / OI06 (1363)", "Release of Information Code",
          "X12 005010 element 1363, 837 CLM09/OI06 list", f"enum: {PD_CLAIMS} claim.information_release, subscriber.release_of_information_code; codes: {TR3}",
-         tr3=(("837*", "CLM09"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837*", "CLM09"),), notes=(NOTE_837_INLINE,)),
     Spec("spinal_condition", None, "CR208 (1342)", "Nature of Condition Code (spinal manipulation)",
          "X12 005010 element 1342, 837P CR208 list", f"enum: {PD_CLAIMS} #chiropractic-conditions; codes: {TR3}",
-         tr3=(("837p", "CR208"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837p", "CR208"),), notes=(NOTE_837_INLINE,)),
     Spec("dme_certification_type", None, "CR301 (1322)", "Certification Type Code (DME)",
          "X12 005010 element 1322, 837P CR301 list", f"enum: {PD_CLAIMS} claim.service_lines.dme_certification.type; codes: {TR3}",
-         tr3=(("837p", "CR301"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837p", "CR301"),), notes=(NOTE_837_INLINE,)),
     Spec("test_result_reference", None, "MEA01 (737)", "Measurement Reference Identification Code",
          "X12 005010 element 737, 837P MEA01 list", f"enum: {PD_CLAIMS} claim.service_lines.test_results.reference_id; codes: {TR3}",
-         tr3=(("837p", "MEA01"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837p", "MEA01"),), notes=(NOTE_837_INLINE,)),
     Spec("test_measurement", None, "MEA02 (738)", "Measurement Qualifier",
          "X12 005010 element 738, 837P MEA02 list", f"enum: {PD_CLAIMS} claim.service_lines.test_results.measurement; codes: {TR3}",
-         tr3=(("837p", "MEA02"),), notes=("not in the reference tables: built for the 837 maps from the names PokitDok documents and the "
-                "codes the 837 guides list inline",)),
+         tr3=(("837p", "MEA02"),), notes=(NOTE_837_INLINE,)),
 )
 
 # Reference tables deliberately not turned into code tables.
