@@ -5,6 +5,11 @@ reported, never dropped: whole segments go to ``unmapped`` (with their loop
 path, so the builder can put them back) and leftover elements of mapped
 segments become warnings. Warnings name the loop, segment position and element,
 never the value.
+
+The statement lists run here as ``mapplan`` compiled them: plain bindings as
+precomputed sources (``fast``, ``read_list``, ``read_run``), each loop instance
+running only the statements its segments and child loops can feed; everything
+else goes through the general statement interpreter below.
 """
 from __future__ import annotations
 
