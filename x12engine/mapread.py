@@ -277,8 +277,13 @@ class MapReader:
 
     def meets(self, els: list[str], conds: tuple, base: int) -> bool:
         """Whether a segment's elements hold one of each compiled condition's codes."""
+        rep = self.rep
         for ce, cc, codes in conds:
-            if value_at(els, ce + base, cc, self.comp, self.rep) not in codes:
+            ce += base
+            v = els[ce] if ce < len(els) else ""
+            if cc is not None or (rep and rep in v):  # the common case needs no splitting
+                v = value_at(els, ce, cc, self.comp, rep)
+            if v not in codes:
                 return False
         return True
 
