@@ -155,6 +155,9 @@ class Plan:
         return got
 
 
+COMPILE = True  # False: every list runs as written, through the interpreter alone (the tests' reference)
+
+
 class Program:
     """One statement list, compiled: ``body`` (flattened, plain bindings as ``Read``),
     its ``plan`` (None for lists too short to be worth planning) and the names of
@@ -164,6 +167,11 @@ class Program:
 
     def __init__(self, source: list):
         self.source = source  # kept alive with the program, so its id stays its own
+        self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
+        self.vias = tuple(_via_bindings(source)) if self.pools else ()
+        if not COMPILE:
+            self.body, self.plan = list(source), None
+            return
         flat: list = []
         for stmt in source:
             if type(stmt) is Block and stmt.kind == "object" and not stmt.path:
@@ -174,8 +182,6 @@ class Program:
             flat.append(stmt)
         self.body = _grouped([(Read.of(s) or s) if type(s) is Binding else s for s in flat])
         self.plan = Plan(self.body) if len(self.body) > 3 else None
-        self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
-        self.vias = tuple(_via_bindings(source)) if self.pools else ()
 
 
 _PROGRAMS: dict[int, Program] = {}
