@@ -2,8 +2,9 @@
 
 ``mapplan`` rewrites every statement list before it runs (objects dissolved into
 dotted targets, bindings precomputed, runs of bindings tested once, statements
-chosen per loop instance); with ``COMPILE`` off the same maps run as written. Any
-difference on a fixture or a corpus file is a compile step that changed meaning.
+chosen per loop instance; streamed claims replay the context objects an earlier
+claim read); with ``COMPILE`` off the same maps run as written. Any difference on
+a fixture or a corpus file is a compile step that changed meaning.
 """
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from .assemble import DEFAULTS, EnvelopeSettings, SetBody, assemble
 from .errors import BuildError, Finding, Location, X12Error
 from .mapbuild import MapBuilder, unused_paths
 from .mapcatalog import Compiled, load_map, map_for, map_names, maps_of
+from . import mapplan
+from .mapplan import ContextMemo
 from .checks import run_checks
 from .mapread import MapReader
 from .models import field_paths, model_for
@@ -54,10 +56,11 @@ def _envelope(inter: Interchange, group: Group, txn: Transaction) -> dict:
 
 
 def transaction_model(inter: Interchange, group: Group, txn: Transaction, source: str | None = None,
-                      whole: bool = True) -> dict:
+                      whole: bool = True, memo: ContextMemo | None = None) -> dict:
     """One transaction set → its model entry (``model`` is None when no map reads this guide).
     ``whole=False``: the set is one streamed claim of a larger set, so checks of the
-    set's totals (an 835's BPR02) are not run on it."""
+    set's totals (an 835's BPR02) are not run on it; ``memo`` carries what the
+    stream's earlier claims read from the context they share."""
     entry: dict[str, Any] = {"transaction": txn.set_id, "guide": txn.guide, "map": None, "x12": _envelope(inter, group, txn)}
     findings = [f.to_dict() for f in txn.findings]
     c = map_for_transaction(txn)
@@ -69,7 +72,7 @@ def transaction_model(inter: Interchange, group: Group, txn: Transaction, source
         ).to_dict())
         entry["findings"] = findings
         return entry
-    reader = MapReader(c, inter, group, txn, source)
+    reader = MapReader(c, inter, group, txn, source, memo)
     with paused_gc():  # the model is a tree of new dicts and lists
         model = reader.read()
         unmapped = reader.leftovers(c.implied)
@@ -89,8 +92,11 @@ def model_entries(reader, *, by_claim: bool = False) -> Iterator[tuple[Any, dict
     """(context, model entry) for every set a :class:`~x12engine.parser.Reader` streams;
     ``by_claim``: 837 claims and 835 claim payments one at a time (each with ``part``).
     The one loop every streaming consumer (iter_models, to_models, x12 convert) uses."""
+    memo = ContextMemo() if by_claim and mapplan.COMPILE else None
     for ctx in reader.transactions(keep=False, by_unit=by_claim):
-        yield ctx, context_model(ctx, reader.name)
+        if memo is not None:
+            memo.next_part()
+        yield ctx, context_model(ctx, reader.name, memo)
 
 
 def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> Iterator[dict]:
@@ -105,9 +111,10 @@ def iter_models(source, *, name: str | None = None, by_claim: bool = False) -> I
         yield entry
 
 
-def context_model(ctx, source: str | None = None) -> dict:
+def context_model(ctx, source: str | None = None, memo: ContextMemo | None = None) -> dict:
     """The model entry of a streamed context: a whole set, or one claim of it with ``part``."""
-    entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source, whole=ctx.part is None)
+    entry = transaction_model(ctx.interchange, ctx.group, ctx.transaction, source, whole=ctx.part is None,
+                              memo=memo if ctx.part is not None else None)
     if ctx.part is not None:
         entry["part"] = {"kind": ctx.part, "index": ctx.index, "loop": ctx.transaction.table.guide.unit}
     return entry

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .maplang import Binding, Block, SetConst, When
+from .maplang import Binding, Block, Derive, SetConst, When
 
 ENVELOPE = ("GS", "ISA")
 
@@ -163,12 +163,13 @@ class Program:
     its ``plan`` (None for lists too short to be worth planning) and the names of
     the pool lists it declares (``pools``)."""
 
-    __slots__ = ("source", "body", "plan", "pools", "vias")
+    __slots__ = ("source", "body", "plan", "pools", "vias", "pure")
 
     def __init__(self, source: list):
         self.source = source  # kept alive with the program, so its id stays its own
         self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
         self.vias = tuple(_via_bindings(source)) if self.pools else ()
+        self.pure = _pure(source)
         if not COMPILE:
             self.body, self.plan = list(source), None
             return
@@ -269,3 +270,43 @@ def _via_bindings(body: list):
         elif type(stmt) is When:
             yield from _via_bindings(stmt.then)
             yield from _via_bindings(stmt.otherwise)
+
+
+def _pure(body: list) -> bool:
+    """Whether what ``body`` reads into its object depends on its loop's subtree alone:
+    no set-wide derivation, envelope metadata, pool or pointer into one."""
+    for stmt in body:
+        t = type(stmt)
+        if t is Derive and stmt.quantifier != "local":
+            return False
+        if t is Binding and stmt.via is not None:
+            return False
+        if t is Block:
+            if stmt.kind == "meta" or stmt.pool or not _pure(stmt.body):
+                return False
+        elif t is When and not (_pure(stmt.then) and _pure(stmt.otherwise)):
+            return False
+    return True
+
+
+class ContextMemo:
+    """What object blocks read from the context loops of streamed claims.
+
+    Claims streamed one at a time share their context loops (payer, payee,
+    submitter, billing provider names …) as the same objects; an object block
+    reading one of them gives the same JSON, consumes the same elements and
+    claims the same loops for every claim, so it is read once and replayed.
+    Entries keep their loop alive (its id stays its own) and last while the
+    parts keep using them.
+    """
+
+    __slots__ = ("entries", "used")
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, tuple] = {}
+        self.used: set[tuple] = set()
+
+    def next_part(self) -> None:
+        """A new claim: forget what the previous one did not use."""
+        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self.used = set()

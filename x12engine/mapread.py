@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .errors import Finding, Location
 from .grammar import LoopNode, SegmentNode, fixed_codes, value_at
 from .derivations import compute
-from .mapplan import Read, ReadRun, needs_of, program
+from .mapplan import ContextMemo, Read, ReadRun, needs_of, program
 from .maplang import Binding, Block, Cond, Derive, DeriveCall, Ref, SetConst, Source, Step, When
 from .tree import Interchange, Group, Loop, Transaction, Unexpected, segment_to_json
 from .transforms import ReadIssue, _number_read
@@ -62,6 +62,16 @@ def _put(out: dict, r: Read, value: Any) -> None:
     out[parts[-1]] = value
 
 
+def _copy(value: Any) -> Any:
+    """A JSON value's own copy (dicts and lists anew, leaves shared: they are immutable)."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list:
+        return [_copy(v) for v in value]
+    return value
+
+
 def _merge(out: dict, name: str, sub: dict) -> None:
     parts = name.split(".")
     for p in parts[:-1]:
@@ -76,8 +86,10 @@ def _merge(out: dict, name: str, sub: dict) -> None:
 class MapReader:
     """Reads one transaction set with one map."""
 
-    def __init__(self, compiled: Compiled, inter: Interchange, group: Group, txn: Transaction, source: str | None = None):
+    def __init__(self, compiled: Compiled, inter: Interchange, group: Group, txn: Transaction, source: str | None = None,
+                 memo: ContextMemo | None = None):
         self.c = compiled
+        self.memo = memo  # streamed claims: context objects read once (see ContextMemo)
         self.inter, self.group, self.txn = inter, group, txn
         self.comp = inter.delimiters.component
         self.rep = inter.delimiters.repetition
@@ -565,6 +577,10 @@ class MapReader:
                     return
                 inner = found[0]
                 self.claimed.add(id(inner))
+                if self.memo is not None and scope.seg is None and not scope.meta and not self.pools \
+                        and program(blk.body).pure:
+                    self.memo_object(blk, inner, out, scope)
+                    return
             else:
                 inner = loop
             sub: dict = {}
@@ -609,6 +625,35 @@ class MapReader:
                 self.pools[blk.name] = (items, [])
             if items:
                 set_path(out, blk.name, items)
+
+    def memo_object(self, blk: Block, inner: Loop, out: dict, scope: _Scope) -> None:
+        """An object block on a context loop: replayed when an earlier claim of the stream
+        read it (its JSON copied, its consumed elements and claimed loops marked again)."""
+        memo = self.memo
+        key = (id(blk), id(inner), scope.index)
+        memo.used.add(key)
+        hit = memo.entries.get(key)
+        if hit is None or hit[0] is not inner:
+            outer_consumed, outer_claimed, seen = self.consumed, self.claimed, len(self.findings)
+            self.consumed, self.claimed = {}, set(outer_claimed)
+            sub: dict = {}
+            try:
+                self.stmts(blk.body, inner, sub, scope)
+            finally:
+                rec, claimed = self.consumed, self.claimed
+                self.consumed, self.claimed = outer_consumed, outer_claimed
+            hit = (inner, sub, rec, frozenset(claimed - outer_claimed))
+            if len(self.findings) == seen:  # a read that warned is read again next time
+                memo.entries[key] = hit
+            sub = _copy(sub)
+        else:
+            sub = _copy(hit[1])
+        consumed = self.consumed
+        for k, mask in hit[2].items():
+            consumed[k] = consumed.get(k, 0) | mask
+        self.claimed |= hit[3]
+        if sub:
+            _merge(out, blk.name, sub)
 
     def resolve(self, loop: Loop, path: tuple[Step, ...], claim: bool) -> list[Loop]:
         current = [loop]
