@@ -356,7 +356,7 @@ def convert(sources: tuple[Path, ...], to: str, out_dir: Path, jobs: int | None,
         raise _Fail(str(exc)) from None
     except OSError as exc:
         raise _Fail(f"{type(exc).__name__}: {exc}") from None
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr  # read at call time: a test runner may have replaced it
     bar = None
     if not quiet and stream.isatty() and plan.tasks:
         from .progress import ProgressLine
