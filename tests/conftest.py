@@ -37,6 +37,8 @@ def require_corpus() -> None:
 # ----------------------------------------------------------------------------
 EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
 NOW = dt.datetime(2026, 1, 2, 3, 4)  # a fixed envelope date, so builds are reproducible
+# the finding codes of the 835 balancing identities (claim, service line, payment total)
+BALANCE_CODES = frozenset({"claim_out_of_balance", "service_out_of_balance", "payment_out_of_balance"})
 
 
 def example(name: str) -> dict:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from x12engine import EnvelopeSettings, to_models, to_x12
 from x12engine.codes import load_table
+from conftest import NOW
 
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 TEXT = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=2, max_size=12)
 DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31))
 MONEY = st.decimals(min_value=0, max_value=99999, places=2).map(lambda d: {"amount": str(d), "currency": "USD"})

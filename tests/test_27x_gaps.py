@@ -7,11 +7,10 @@ import datetime as dt
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import CORPUS, FIXTURES, require_corpus
+from conftest import CORPUS, FIXTURES, NOW, require_corpus
 from test_276_277_properties import TEXT, contains, cycle, person, provider, request
 from x12engine import EnvelopeSettings, to_models, to_x12
 
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 
 
 def read(path) -> list[dict]:

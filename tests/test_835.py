@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
 
-from conftest import CORPUS, FIXTURES, ROOT, corpus_rows, require_corpus
+from conftest import BALANCE_CODES, CORPUS, FIXTURES, NOW, ROOT, corpus_rows, require_corpus
 from x12engine import EnvelopeSettings, parse, to_models, to_x12
 from x12engine.balance import check_remittance
 from x12engine.errors import BuildError
 from x12engine.tree import Unexpected
 
 EXAMPLES = ROOT.parent / "shared" / "reference" / "pokitdok" / "examples"
-NOW = dt.datetime(2026, 1, 2, 3, 4)
-BALANCE_CODES = {"claim_out_of_balance", "service_out_of_balance", "payment_out_of_balance"}
 PHI = ("DOE", "JOHN", "ROE", "TIMMY", "XYZ123456789", "PCN0001", "PCN0002", "JANE", "W000000000")
 
 

@@ -6,7 +6,6 @@ in a single amount.
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -15,8 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from x12engine import EnvelopeSettings, to_models, to_x12
 from x12engine.codes import load_table
 from x12engine.errors import BuildError
+from conftest import NOW
 
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 BALANCE = {"claim_out_of_balance", "service_out_of_balance", "payment_out_of_balance"}
 IDS = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=3, max_size=12)
 NAMES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=12)

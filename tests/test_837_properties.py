@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from x12engine import EnvelopeSettings, to_models, to_x12
 from x12engine.codes import load_table
+from conftest import NOW
 
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 TEXT = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
 NAME = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ", min_size=2, max_size=10)
 DIGITS = lambda n: st.text(alphabet="0123456789", min_size=n, max_size=n)  # noqa: E731

@@ -7,7 +7,6 @@ without adding what the X12 did not have.
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,8 @@ from x12engine.maplang import MapError
 from x12engine.mapread import MapReader
 from x12engine.errors import BuildError
 from x12engine.parser import Reader
+from conftest import NOW
 
-NOW = dt.datetime(2026, 1, 2, 3, 4)
 HEAD = """map t837 "test"
 transaction 837
 guide 005010X222A1

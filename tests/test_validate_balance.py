@@ -7,14 +7,13 @@ from decimal import Decimal
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from conftest import FIXTURES
+from conftest import BALANCE_CODES, FIXTURES
 from x12engine.ack import AckSettings, ack_999
 from x12engine.cli import main
 from x12engine.tokenizer import Tokenizer
 from x12engine.validate import validate
 
 PAYMENT = (FIXTURES / "835-payment.x12").read_text()
-BALANCE_CODES = {"claim_out_of_balance", "service_out_of_balance", "payment_out_of_balance"}
 # values of the fixture that identify people or accounts: none may appear in a finding
 PHI = ("PCN0001", "PAYERCLM0001", "DOE", "JOHN", "XYZ123456789", "RIVERSIDE")
 
