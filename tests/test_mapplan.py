@@ -49,3 +49,36 @@ def test_compiled_reader_reads_the_corpus_as_the_interpreter_does(monkeypatch):
         if (whole, parts) != (plain_whole, plain_parts):
             differ.append(row["path"])
     assert differ == []
+
+
+def _grown(path, first: str, repeats: int) -> bytes:
+    """The fixture with its segments from the first ``first`` up to PLB/SE repeated (SE01 recounted);
+    837 HL numbers are left alone: the reader does not need them unique."""
+    from x12engine import Tokenizer
+    from x12engine.writer import write_segments
+
+    t = Tokenizer(path)
+    segs = [list(tok[0]) for tok in t]
+    st = next(i for i, s in enumerate(segs) if s[0] == "ST")
+    start = next(i for i, s in enumerate(segs) if s[0] == first)
+    end = next(i for i, s in enumerate(segs) if s[0] in ("PLB", "SE") and i > start)
+    body = segs[:end] + segs[start:end] * (repeats - 1) + segs[end:]
+    se = next(i for i, s in enumerate(body) if s[0] == "SE")
+    body[se][1] = str(se - st + 1)
+    return write_segments(body, t.delimiters, newline=True).encode()
+
+
+@pytest.mark.parametrize("fixture, first", [("835-payment.x12", "LX"), ("837p-claims.x12", "HL")])
+def test_the_context_memo_forgets_what_the_next_claim_does_not_use(monkeypatch, fixture, first):
+    sizes: list[int] = []
+    real = mapplan.ContextMemo.next_part
+
+    def watched(self) -> None:
+        real(self)
+        sizes.append(len(self.entries))
+
+    monkeypatch.setattr(mapplan.ContextMemo, "next_part", watched)
+    data = _grown(FIXTURES / fixture, first, 60)
+    parts = list(iter_models(data, by_claim=True))
+    assert len(parts) > 100 and len(sizes) == len(parts)
+    assert max(sizes) <= max(sizes[:10])  # bounded by one claim's context, not by the claims seen
