@@ -21,12 +21,13 @@ Place = tuple  # (target: SegmentNode, pops: int, pushes: tuple[LoopNode, ...], 
 
 
 class PlacementTable:
-    __slots__ = ("guide", "nodes", "start")
+    __slots__ = ("guide", "nodes", "start", "segment_ids")
 
     def __init__(self, guide: Guide):
         self.guide = guide
         self.nodes: list[SegmentNode] = list(guide.segments())
         self.start: SegmentNode = guide.root.children[0]  # ST
+        self.segment_ids = frozenset(n.id for n in self.nodes)  # every segment id the guide places somewhere
 
     def places(self, state: SegmentNode, sid: str) -> tuple[Place, ...]:
         found = state.places.get(sid)

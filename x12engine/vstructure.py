@@ -35,17 +35,6 @@ class _Frame:
         self.loops: dict[LoopNode, int] = {}  # iterations of each child loop
 
 
-_IDS: dict[int, tuple[PlacementTable, frozenset[str]]] = {}
-
-
-def guide_segment_ids(table: PlacementTable) -> frozenset[str]:
-    hit = _IDS.get(id(table))
-    if hit is None or hit[0] is not table:
-        hit = (table, frozenset(n.id for n in table.nodes))
-        _IDS[id(table)] = hit
-    return hit[1]
-
-
 def replay(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None) -> list[tuple | None]:
     """The place of each token as the parser decides it (None: no place; the first, ST, is the start
     state itself), for a set whose reader kept no record (:attr:`~.tree.Transaction.placement`)."""
@@ -92,7 +81,7 @@ def walk(table: PlacementTable, toks: list[tuple], comp: str, rep: str | None, e
     next(rest, None)  # ST, done above
     for tok, place in rest:
         if place is None:
-            _unplaced(tok, stack, guide_segment_ids(table), dictionary, state, comp, rep, emit)
+            _unplaced(tok, stack, table.segment_ids, dictionary, state, comp, rep, emit)
             continue
         target, pops, pushes, _ = place
         if pops:
