@@ -98,6 +98,7 @@ class SegmentNode:
     parent: "LoopNode | None" = None
     index: int = 0
     places: dict = field(default_factory=dict)  # placement memo, filled by placement.PlacementTable
+    check: object = None  # its element checks, compiled by velements.compile_node on first use
 
 
 @dataclass(slots=True, eq=False)

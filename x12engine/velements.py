@@ -517,9 +517,6 @@ def _rules(rules, els: list[str], ref: str, sep: str, out: list | None, elem: in
 # ----------------------------------------------------------------------------
 # compilation
 # ----------------------------------------------------------------------------
-_CACHE: dict[int, tuple[SegmentNode, SegmentCheck]] = {}
-
-
 def _usage(req: str) -> str:
     return "R" if req == "M" else "S"
 
@@ -536,13 +533,10 @@ def _table(name: str | None):
 
 
 def compile_node(node: SegmentNode, d: Dictionary | None = None) -> SegmentCheck:
-    """The checks for one guide (or envelope) position; cached per node object."""
-    hit = _CACHE.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    check = _compile(node.definition, node.specs, d or load_dictionary())
-    _CACHE[id(node)] = (node, check)
-    return check
+    """The checks for one guide (or envelope) position; compiled once, kept on the node."""
+    if node.check is None:
+        node.check = _compile(node.definition, node.specs, d or load_dictionary())
+    return node.check
 
 
 def compile_definition(seg: SegmentDef, d: Dictionary | None = None) -> SegmentCheck:
