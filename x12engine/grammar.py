@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterator
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
 
 from .diskcache import cached, code_hash
 from .errors import GrammarError, Location
+from .larkfile import parse_and_transform
 from .resources import grammars_dir
 
 MANY = 10**9  # stands for ">1" in usage counts
@@ -388,17 +388,7 @@ def parse_file(path: Path) -> list:
 
 
 def _parse_text(text: str, path: Path) -> list:
-    try:
-        tree = _lark().parse(text)
-        return _ToRaw().transform(tree)
-    except UnexpectedInput as exc:
-        context = exc.get_context(text, 40).rstrip()
-        raise GrammarError(
-            f"syntax error at line {exc.line}, column {exc.column}: {type(exc).__name__}\n{context}",
-            Location(source=str(path)),
-        ) from None
-    except VisitError as exc:  # a transformer callback failed on bad content
-        raise GrammarError(f"cannot read: {exc.orig_exc}", Location(source=str(path))) from None
+    return parse_and_transform(_lark(), _ToRaw(), text, str(path), GrammarError)
 
 
 # ----------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from functools import cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
 
 from .diskcache import cached, code_hash
 from .errors import X12Error, Location
+from .larkfile import parse_and_transform
 from .resources import maps_dir
 
 
@@ -469,20 +469,8 @@ def _parse(path: Path) -> tuple[list, _Parsed]:
 
 
 def _parse_text(text: str, path: Path) -> tuple[list, _Parsed]:
-    try:
-        tree = _lark().parse(text)
-    except UnexpectedInput as exc:
-        line = getattr(exc, "line", None)
-        col = getattr(exc, "column", None)
-        snippet = text.splitlines()[line - 1].strip() if line and line - 1 < len(text.splitlines()) else ""
-        raise MapError(f"cannot parse `{snippet}` at column {col}", Location(source=f"{path}:{line}")) from None
     compiler = _Compile(path)
-    try:
-        body = compiler.transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, MapError):
-            raise exc.orig_exc from None
-        raise
+    body = parse_and_transform(_lark(), compiler, text, str(path), MapError)
     return body, _Parsed(compiler.headers, compiler.fragments)
 
 

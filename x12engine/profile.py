@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, VisitError
 
 from .codes import CodeTable, CodeTableError, load_table
 from .errors import Location, X12Error
+from .larkfile import parse_and_transform
 from .resources import maps_dir
 
 
@@ -315,22 +315,9 @@ def parse_profile(text: str, file: str) -> Profile:
     """Compile profile text; errors name ``file:line``. Paths are not checked here (see :func:`check_profile`)."""
     if not text.endswith("\n"):
         text += "\n"
-    try:
-        tree = _lark().parse(text)
-    except UnexpectedInput as exc:
-        line = getattr(exc, "line", None)
-        col = getattr(exc, "column", None)
-        lines = text.splitlines()
-        snippet = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
-        raise ProfileError(f"cannot parse `{snippet}` at column {col}", Location(source=f"{file}:{line}")) from None
     compiler = _Compile(file)
     compiler._source = text
-    try:
-        items = compiler.transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, ProfileError):
-            raise exc.orig_exc from None
-        raise
+    items = parse_and_transform(_lark(), compiler, text, str(file), ProfileError)
     name = title = None
     maps: tuple[str, ...] = ()
     records: list[Record] = []
