@@ -75,7 +75,7 @@ def test_syntax_errors_name_the_file_and_line(tmp_path):
     bad.write_text('transaction 837 "x"\nguide 005010X222A1\nsegment ST @0050 R 1 {\n  ST01 Q [837]\n}\n')
     with pytest.raises(GrammarError) as exc:
         parse_file(bad)
-    assert "bad.x12g" in str(exc.value) and "line 4" in str(exc.value)
+    assert "bad.x12g:4" in str(exc.value) and "`ST01 Q [837]`" in str(exc.value)
 
 
 def test_unknown_segment_and_bad_use_are_grammar_errors(tmp_path):

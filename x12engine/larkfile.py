@@ -24,7 +24,7 @@ def parse_and_transform(parser: Lark, transformer: Transformer, text: str, sourc
         col = getattr(exc, "column", None)
         lines = text.splitlines()
         snippet = lines[line - 1].strip() if line and 0 < line <= len(lines) else ""
-        raise error(f"cannot parse `{snippet}` (line {line}, column {col})", Location(source=f"{source}:{line}")) from None
+        raise error(f"cannot parse `{snippet}` at column {col}", Location(source=f"{source}:{line}")) from None
     try:
         return transformer.transform(tree)
     except VisitError as exc:  # a transformer callback refused the content
