@@ -1174,6 +1174,12 @@ def _listed(text: str, why: str) -> tuple[Added, ...]:
 
 CLAIMS_837 = "name from PokitDok _claims.md, code from the 837 guide list, matched by X12 description"
 
+# why the entity_identifier rows were added (one sentence each, shared by the rows it explains)
+_IN_271_NM101 = "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME
+_PD_CONTACT_TYPE = "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"
+_PD_RELATED_ENTITY = "added: PokitDok's benefit_related_entities example prints the name; code matched by X12 98 description"
+
+
 ADDED: dict[str, tuple[Added, ...]] = {
     "claim_status_action": (
         Added("WQ", "accept", "Accept", "documented", "added: PokitDok's 277CA example prints action accept for STC03 WQ"),
@@ -1247,33 +1253,33 @@ ADDED: dict[str, tuple[Added, ...]] = {
               "added: the 270 dependent INS02 list allows 34 (grammars/270.x12g); " + OUR_NAME),
     ),
     "entity_identifier": (
-        Added("03", "dependent", "Dependent", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("13", "contracted_service_provider", "Contracted Service Provider", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("1I", "preferred_provider_organization", "Preferred Provider Organization (PPO)", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("1P", "provider", "Provider", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("2B", "third_party_administrator", "Third-Party Administrator", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("36", "employer", "Employer", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("73", "other_physician", "Other Physician", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("80", "hospital", "Hospital", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("FA", "facility", "Facility", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("GP", "gateway_provider", "Gateway Provider", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("GW", "group", "Group", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("I3", "independent_physicians_association", "Independent Physicians Association (IPA)", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("IL", "insured_or_subscriber", "Insured or Subscriber", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("LR", "legal_representative", "Legal Representative", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("OC", "origin_carrier", "Origin Carrier", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("P3", "primary_care_provider", "Primary Care Provider", "derived", "added: PokitDok's benefit_related_entities example prints the name; code matched by X12 98 description"),
-        Added("P4", "prior_insurance_carrier", "Prior Insurance Carrier", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("P5", "plan_sponsor", "Plan Sponsor", "derived", "added: PokitDok's benefit_related_entities example prints the name; code matched by X12 98 description"),
-        Added("PR", "payer", "Payer", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("PRP", "primary_payer", "Primary Payer", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("SEP", "secondary_payer", "Secondary Payer", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("TTP", "tertiary_payer", "Tertiary Payer", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("VER", "party_performing_verification", "Party Performing Verification", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("VN", "vendor", "Vendor", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("VY", "organization_completing_configuration_change", "Organization Completing Configuration Change", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
-        Added("X3", "utilization_management_organization", "Utilization Management Organization", "derived", "added: PokitDok lists the name among coverage.contacts.contact_type values; code matched by X12 98 description"),
-        Added("Y2", "managed_care_organization", "Managed Care Organization", "proposed", "added: in a 271 NM101 list (grammars/271.x12g); " + OUR_NAME + ""),
+        Added("03", "dependent", "Dependent", "proposed", _IN_271_NM101),
+        Added("13", "contracted_service_provider", "Contracted Service Provider", "proposed", _IN_271_NM101),
+        Added("1I", "preferred_provider_organization", "Preferred Provider Organization (PPO)", "proposed", _IN_271_NM101),
+        Added("1P", "provider", "Provider", "proposed", _IN_271_NM101),
+        Added("2B", "third_party_administrator", "Third-Party Administrator", "derived", _PD_CONTACT_TYPE),
+        Added("36", "employer", "Employer", "proposed", _IN_271_NM101),
+        Added("73", "other_physician", "Other Physician", "proposed", _IN_271_NM101),
+        Added("80", "hospital", "Hospital", "proposed", _IN_271_NM101),
+        Added("FA", "facility", "Facility", "proposed", _IN_271_NM101),
+        Added("GP", "gateway_provider", "Gateway Provider", "proposed", _IN_271_NM101),
+        Added("GW", "group", "Group", "proposed", _IN_271_NM101),
+        Added("I3", "independent_physicians_association", "Independent Physicians Association (IPA)", "proposed", _IN_271_NM101),
+        Added("IL", "insured_or_subscriber", "Insured or Subscriber", "proposed", _IN_271_NM101),
+        Added("LR", "legal_representative", "Legal Representative", "proposed", _IN_271_NM101),
+        Added("OC", "origin_carrier", "Origin Carrier", "proposed", _IN_271_NM101),
+        Added("P3", "primary_care_provider", "Primary Care Provider", "derived", _PD_RELATED_ENTITY),
+        Added("P4", "prior_insurance_carrier", "Prior Insurance Carrier", "proposed", _IN_271_NM101),
+        Added("P5", "plan_sponsor", "Plan Sponsor", "derived", _PD_RELATED_ENTITY),
+        Added("PR", "payer", "Payer", "derived", _PD_CONTACT_TYPE),
+        Added("PRP", "primary_payer", "Primary Payer", "derived", _PD_CONTACT_TYPE),
+        Added("SEP", "secondary_payer", "Secondary Payer", "derived", _PD_CONTACT_TYPE),
+        Added("TTP", "tertiary_payer", "Tertiary Payer", "derived", _PD_CONTACT_TYPE),
+        Added("VER", "party_performing_verification", "Party Performing Verification", "proposed", _IN_271_NM101),
+        Added("VN", "vendor", "Vendor", "derived", _PD_CONTACT_TYPE),
+        Added("VY", "organization_completing_configuration_change", "Organization Completing Configuration Change", "proposed", _IN_271_NM101),
+        Added("X3", "utilization_management_organization", "Utilization Management Organization", "derived", _PD_CONTACT_TYPE),
+        Added("Y2", "managed_care_organization", "Managed Care Organization", "proposed", _IN_271_NM101),
     ),
     "contact_method_type": (
         Added("ED", "edi_access_number", "Electronic Data Interchange Access Number", "proposed",
