@@ -64,11 +64,14 @@ def _time_read(raw: str) -> str:
     raise ReadIssue("is not an HHMM[SS[D..]] time")
 
 
+_TIME_TEXT = re.compile(r"(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?")
+
+
 def _time_write(value: Any) -> str:
     if isinstance(value, _dt.time):
         return value.strftime("%H%M%S" if value.second else "%H%M")
     s = str(value)
-    m = re.fullmatch(r"(\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?", s)
+    m = _TIME_TEXT.fullmatch(s)
     if not m:
         raise ValueError("is not a time (HH:MM or HH:MM:SS)")
     return "".join(p for p in m.groups() if p)
