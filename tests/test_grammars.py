@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FIXTURES
 from x12engine import GrammarError
 from x12engine.grammar import guide_files, load_dictionary, load_guide, parse_file
 from x12engine.registry import candidates, entries
@@ -119,3 +120,16 @@ def test_the_unit_header_names_a_loop_of_the_guide(tmp_path):
     with pytest.raises(GrammarError, match="unit 2999") as err:
         load_guide(bad)
     assert "bad.x12g" in str(err.value)
+
+
+def test_every_guide_names_the_functional_group_its_sets_travel_under():
+    from x12engine.registry import entries, functional_group
+    from x12engine.validate import validate
+
+    assert all(e.group for e in entries()) and all(e.load().group == e.group for e in entries())
+    assert {e.transaction: e.group for e in entries()}["835"] == "HP" and functional_group("999") == "FA"
+    assert functional_group("834") is None  # no grammar reads it: nothing to hold GS01 to
+    # what validation holds GS01 to, and what a build writes, is that header
+    text = (FIXTURES / "837p-claims.x12").read_text().replace("GS*HC*", "GS*HS*", 1)
+    bad = [f for f in validate(text.encode()).findings if f.code == "gs01_mismatch"]
+    assert bad and "'HC'" in bad[0].message

@@ -8,7 +8,7 @@ from x12engine.maplang import Binding, Block, MapError, When
 from x12engine.models import model_for
 from x12engine.transforms import CodeTransform
 
-HEADER = 'map t-test "test"\ntransaction 278\nguide 005010X217\ngroup HI\nmodel TestModel\nset BHT02 = 13\n'
+HEADER = 'map t-test "test"\ntransaction 278\nguide 005010X217\n# GS01 comes from the grammar\nmodel TestModel\nset BHT02 = 13\n'
 
 
 def compile_text(tmp_path, body: str):

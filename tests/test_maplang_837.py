@@ -24,7 +24,7 @@ from conftest import NOW
 HEAD = """map t837 "test"
 transaction 837
 guide 005010X222A1
-group HC
+# GS01 comes from the grammar
 model T837
 """
 ISA = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *230101*1200*^*00501*000000001*0*T*:~"

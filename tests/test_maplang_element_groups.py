@@ -9,7 +9,7 @@ from x12engine.mapcatalog import compile_map
 from x12engine.maplang import MapError, parse_ref
 from x12engine.transforms import ReadIssue, make
 
-HEADER = 'map t835\ntransaction 835\nguide 005010X221A1\ngroup HP\nmodel T\n'
+HEADER = 'map t835\ntransaction 835\nguide 005010X221A1\n# GS01 comes from the grammar\nmodel T\n'
 
 
 def write(tmp_path, body: str):

@@ -11,7 +11,7 @@ from x12engine.mapcatalog import compile_map
 from x12engine.maplang import Block, MapError, parse_map
 from x12engine.transforms import ReadIssue, make
 
-HEADER = 'map t "t"\ntransaction 271\nguide 005010X279A1\ngroup HB\nmodel T "t"\nplatform client_id\n'
+HEADER = 'map t "t"\ntransaction 271\nguide 005010X279A1\n# GS01 comes from the grammar\nmodel T "t"\nplatform client_id\n'
 
 
 def _paths(body: list, out: list) -> list:

@@ -104,6 +104,9 @@ ENRICH_LISTS = {
     "1034": "carc",  # Claim Adjustment Reason Code (CAS02/05/08/11/14/17)
 }
 
+# GS01 functional identifier code each transaction set travels under (the `group` header)
+FUNCTIONAL_GROUPS = {"270": "HS", "271": "HB", "276": "HR", "277": "HN", "278": "HI", "835": "HP", "837": "HC", "999": "FA"}
+
 WRAPPERS = {"HEADER", "DETAIL", "FOOTER"}
 BARE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
 
@@ -406,6 +409,7 @@ def build(name: str, guide: Guide, map_dir: Path, version: str, dictionary) -> l
         "",
         f"transaction {guide.st01} {q(guide.title)}",
         f"guide {guide.guide}",
+        f"group {FUNCTIONAL_GROUPS[guide.st01]}",
     ]
     if guide.aliases:
         out.append("aliases " + " ".join(guide.aliases))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from .errors import X12Error
 from .tokenizer import Delimiters
-from .validate import FUNCTIONAL_GROUP, GroupReport, InterchangeReport, SetReport, ValidationResult
+from .registry import functional_group
+from .validate import GroupReport, InterchangeReport, SetReport, ValidationResult
 from .vfinding import IK5_SEGMENTS_IN_ERROR, Finding
 from .writer import write_segments
 
@@ -101,7 +102,7 @@ def group_999(gr: GroupReport, comp: str, control: str) -> list[list[str]]:
     """ST … SE of the 999 acknowledging one functional group."""
     gs01 = _el(gr.header, 1)
     if gs01 not in _AK101:  # an unknown functional id cannot be echoed: name the group its sets belong to
-        gs01 = next((FUNCTIONAL_GROUP[_el(sr.header, 1)] for sr in gr.sets if _el(sr.header, 1) in FUNCTIONAL_GROUP), gs01)
+        gs01 = next((g for g in (functional_group(_el(sr.header, 1)) for sr in gr.sets) if g), gs01)
     body: list[list[str]] = [["ST", "999", control, GUIDE_999],
                              ["AK1", gs01, _el(gr.header, 6), _el(gr.header, 8)]]
     accepted = 0

@@ -212,7 +212,7 @@ def build_set(c: Compiled, data: dict, meta: dict | None = None, *, control_numb
     guide = c.guide.guide
     st = c.guide.root.children[0]
     st03 = st.specs.get("ST03")
-    return SetBody(c.map.transaction, guide, c.map.group, builder.segments(), builder.envelope,
+    return SetBody(c.map.transaction, guide, c.guide.group, builder.segments(), builder.envelope,
                    st03=st03 is None or st03.usage != "N")
 
 

@@ -129,6 +129,7 @@ class Guide:
     source_file: str
     provenance: str | None = None
     unit: str | None = None  # the loop large sets stream by (`unit` header), e.g. 2300 in an 837
+    group: str | None = None  # GS01 of the group its sets travel in (`group` header), e.g. HC for an 837
 
     def segments(self) -> Iterator[SegmentNode]:
         for node in self.root.walk():
@@ -295,6 +296,9 @@ class _ToRaw(Transformer):
 
     def unit_decl(self, items):
         return ("unit", str(items[0]))
+
+    def group_decl(self, items):
+        return ("group", str(items[0]))
 
     def source_decl(self, items):
         return ("source", _unquote(items[0]))
@@ -505,7 +509,7 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
     header: dict = {}
     body = []
     for item in items:
-        if isinstance(item, tuple) and item[0] in ("transaction", "guide", "aliases", "select", "unit", "source"):
+        if isinstance(item, tuple) and item[0] in ("transaction", "guide", "aliases", "select", "unit", "group", "source"):
             header[item[0]] = item
         elif isinstance(item, tuple) and item[0] == "envelope":
             raise GrammarError("an envelope file is not a guide: load it with load_envelope()", Location(source=str(path)))
@@ -533,6 +537,7 @@ def load_guide(path: Path, dictionary: Dictionary | None = None) -> Guide:
         source_file=path.name,
         provenance=header.get("source", (None, None))[1],
         unit=header.get("unit", (None, None))[1],
+        group=header.get("group", (None, None))[1],
     )
     if not root.children or root.children[0].id != "ST":
         raise GrammarError("a guide must begin with the ST segment", Location(source=str(path)))

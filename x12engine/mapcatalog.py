@@ -72,6 +72,9 @@ def compile_map(path: Path) -> Compiled:
     m = parse_map(path)
     entry, select_value = _guide_entry(m)
     guide = entry.load()
+    if guide.group is None:  # the builder writes GS01 from it
+        raise MapError(f"grammar {guide.source_file} has no `group` line (the GS01 its sets travel under)",
+                       Location(source=str(m.path)))
     _Checker(m, guide).check()
     return Compiled(m, guide, entry, select_value, _implied(guide))
 

@@ -158,7 +158,6 @@ class Map:
     title: str
     transaction: str  # ST01
     guide: str  # 005010X217
-    group: str  # GS01 functional identifier code
     model: str  # class name of the generated pydantic model
     model_title: str
     platform: tuple[str, ...]  # JSON fields the model accepts but X12 does not carry
@@ -215,8 +214,6 @@ class _Compile(Transformer):
     def guide_decl(self, items):
         self.headers["guide"] = str(items[0])
 
-    def group_decl(self, items):
-        self.headers["group"] = str(items[0])
 
     def model_decl(self, items):
         self.headers["model"] = str(items[0])
@@ -482,14 +479,14 @@ def parse_map(path: Path) -> Map:
     for name in headers.get("include", []):
         fragments.update(_library(path.parent / name, (path.resolve(),)))
     fragments.update(compiler.fragments)
-    for key in ("name", "transaction", "guide", "group", "model"):
+    for key in ("name", "transaction", "guide", "model"):
         if key not in headers:
             raise MapError(f"missing `{key}` declaration", Location(source=str(path)))
     body = _expand(body, fragments, path)
     sets = [s for s in body if isinstance(s, SetConst)]
     return Map(
         name=headers["name"], title=headers.get("title", ""), transaction=headers["transaction"], guide=headers["guide"],
-        group=headers["group"], model=headers["model"], model_title=headers.get("model_title", ""),
+        model=headers["model"], model_title=headers.get("model_title", ""),
         platform=headers["platform"], body=body, path=path, sets=sets, prefer=headers.get("prefer", False),
     )
 

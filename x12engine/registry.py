@@ -16,7 +16,7 @@ from .errors import GrammarError, Location
 from .grammar import Guide, guide_files, is_envelope_file, load_guide_cached, split_ref
 from .placement import PlacementTable
 
-_HEADER = re.compile(r"^\s*(transaction|guide|aliases|select)\s+(.*?)\s*$")
+_HEADER = re.compile(r"^\s*(transaction|guide|aliases|select|group)\s+(.*?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class GuideEntry:
     guide: str
     versions: frozenset[str]
     select: tuple[str, int, int | None, frozenset[str]] | None  # (segment, element, component, codes)
+    group: str | None = None  # GS01 functional identifier (the grammar's `group` header)
 
     def load(self) -> Guide:
         return load_guide_cached(self.path)
@@ -61,7 +62,8 @@ def _scan(path: Path) -> GuideEntry | None:
         ref, *codes = fields["select"].split()
         seg, elem, comp = split_ref(ref)
         select = (seg, elem, comp, frozenset(c.strip('"') for c in codes))
-    return GuideEntry(path, st01, guide, frozenset(versions), select)
+    group = fields["group"].split()[0] if "group" in fields else None
+    return GuideEntry(path, st01, guide, frozenset(versions), select, group)
 
 
 def entry_for(path: Path) -> GuideEntry:
@@ -72,6 +74,12 @@ def entry_for(path: Path) -> GuideEntry:
     if entry is None:
         raise GrammarError("not a guide file: no 'transaction' and 'guide' lines", Location(source=str(path)))
     return entry
+
+
+def functional_group(st01: str) -> str | None:
+    """The GS01 code sets ``st01`` travel under, as the grammars of that set declare it
+    (None: no grammar reads the set)."""
+    return next((e.group for e in entries() if e.transaction == st01 and e.group), None)
 
 
 @cache

@@ -18,6 +18,7 @@ from . import vrules
 from .gcpause import paused_gc
 from .grammar import load_envelope
 from .parser import Reader
+from .registry import functional_group
 from .tokenizer import Delimiters, Source
 from .tree import Group, Interchange, Transaction
 from .velements import ElementProblem, compile_node
@@ -29,11 +30,7 @@ from .vfinding import (
 )
 from .vstructure import walk
 
-__all__ = ["Finding", "ValidationResult", "validate", "FUNCTIONAL_GROUP"]
-
-#: GS01 functional identifier each transaction set belongs under
-FUNCTIONAL_GROUP = {"270": "HS", "271": "HB", "276": "HR", "277": "HN", "278": "HI", "835": "HP", "837": "HC",
-                    "999": "FA", "834": "BE", "820": "RA"}
+__all__ = ["Finding", "ValidationResult", "validate"]
 
 
 @dataclass(slots=True, eq=False)
@@ -189,7 +186,7 @@ class _Validator:
             vrules.check(txn, comp, emit, inter, group, index)  # guide rules, 835 balancing among them
         st01 = header[1] if len(header) > 1 else ""
         gs01 = group.header[0][1] if len(group.header[0]) > 1 else ""
-        expected = FUNCTIONAL_GROUP.get(st01)
+        expected = functional_group(st01)
         if expected and gs01 and gs01 != expected:
             self._finding("error", "gs01_mismatch", f"GS01 {gs01!r} does not match transaction set {st01} (expects {expected!r})",
                           inter=inter, group=group, txn_header=header, tok=st, st_index=st_index, ik5=IK5_BAD_SET_ID)
