@@ -76,6 +76,7 @@ def entry_for(path: Path) -> GuideEntry:
     return entry
 
 
+@cache
 def functional_group(st01: str) -> str | None:
     """The GS01 code sets ``st01`` travel under, as the grammars of that set declare it
     (None: no grammar reads the set)."""
