@@ -1,16 +1,20 @@
 """The compiled reader against the plain interpreter: the same JSON, key order included.
 
 ``mapplan`` rewrites every statement list before it runs (objects dissolved into
-dotted targets, bindings precomputed, runs of bindings tested once, statements
-chosen per loop instance; streamed claims replay the context objects an earlier
-claim read); with ``COMPILE`` off the same maps run as written. Any difference on
-a fixture or a corpus file is a compile step that changed meaning.
+dotted targets, bindings precomputed, runs of bindings tested once, each list
+generated as Python by ``mapgen``; streamed claims replay the context objects an
+earlier claim read); with ``COMPILE`` off the same maps run as written. Any
+difference on a fixture, a corpus file or a fixture with segments repeated (so a
+loop holds several candidates for one binding) is a compile step that changed
+meaning.
 """
 from __future__ import annotations
 
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import CORPUS, FIXTURES, corpus_rows, require_corpus
 from x12engine import iter_models, mapplan, to_models
@@ -25,6 +29,7 @@ def _both(monkeypatch, path) -> tuple[str, str, str, str]:
         return whole, parts
 
     monkeypatch.setattr(mapplan, "_PROGRAMS", {})
+    monkeypatch.setattr(mapplan, "COMPILE", True)  # hypothesis runs many examples in one test
     compiled = run()
     monkeypatch.setattr(mapplan, "_PROGRAMS", {})
     monkeypatch.setattr(mapplan, "COMPILE", False)
@@ -49,6 +54,39 @@ def test_compiled_reader_reads_the_corpus_as_the_interpreter_does(monkeypatch):
         if (whole, parts) != (plain_whole, plain_parts):
             differ.append(row["path"])
     assert differ == []
+
+
+_FIXTURES = sorted(p for p in FIXTURES.glob("*.x12") if p.name[:3] in SUPPORTED)
+
+
+def _with_repeats(path, picks: list[int]) -> bytes:
+    """The fixture with the body segments at ``picks`` (indexes, wrapped) written twice, SE01 recounted."""
+    from x12engine import Tokenizer
+    from x12engine.writer import write_segments
+
+    t = Tokenizer(path)
+    segs = [list(tok[0]) for tok in t]
+    body = [i for i, s in enumerate(segs) if s[0] not in ("ISA", "GS", "ST", "SE", "GE", "IEA", "HL", "LX", "CLP", "LS", "LE")]
+    twice = {body[p % len(body)] for p in picks}
+    out: list[list[str]] = []
+    for i, s in enumerate(segs):
+        out.append(s)
+        if i in twice:
+            out.append(list(s))
+    st_at = [i for i, s in enumerate(out) if s[0] == "ST"]
+    for i, s in enumerate(out):
+        if s[0] == "SE":
+            start = max(j for j in st_at if j < i)
+            s[1] = str(i - start + 1)
+    return write_segments(out, t.delimiters, newline=True).encode()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fixture=st.sampled_from(_FIXTURES), picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=6))
+def test_compiled_reader_reads_repeated_segments_as_the_interpreter_does(monkeypatch, fixture, picks):
+    data = _with_repeats(fixture, picks)
+    whole, parts, plain_whole, plain_parts = _both(monkeypatch, data)
+    assert whole == plain_whole and parts == plain_parts
 
 
 def _grown(path, first: str, repeats: int) -> bytes:

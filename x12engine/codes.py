@@ -80,6 +80,11 @@ class CodeTable:
         e = self._by_code.get(code)
         return e.enum if e is not None else None
 
+    def enum_by_code(self) -> dict[str, str]:
+        """Code → enum name for every code that has one (``enum_for`` as one dict, for
+        readers that look up many values)."""
+        return {c: e.enum for c, e in self._by_code.items() if e.enum is not None}
+
     def code_for(self, enum: str) -> str | None:
         """JSON -> X12: the code for an enum name or one of its aliases; None when unknown."""
         e = self._by_enum.get(enum)

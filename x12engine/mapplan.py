@@ -4,14 +4,14 @@ The map language is read by an interpreter (``mapread``); what makes it fast
 is decided here, before any segment is seen:
 
 - path-less object blocks are dissolved into the statements around them
-  (their fields get dotted names), so a loop instance is planned once, not once
+  (their fields get dotted names), so a loop instance runs one list, not one
   per nested object;
 - plain bindings (one value, one target) become ``Read`` tuples: segment id,
   element, component, qualifier conditions and the bit mask of the elements a
-  hit consumes, so reading one is a few indexings;
-- each list gets a ``Plan``: which statements can find anything in a loop
-  instance follows from the instance's segment ids, qualifier codes and child
-  loop ids, as bit masks.
+  hit consumes; consecutive ones on the same segment and conditions, a
+  ``ReadRun``;
+- each list becomes a generated Python function (``mapgen``) that reads those
+  in straight-line code and hands the other statements to the interpreter.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class ReadRun:
         for ce, _, _ in conds:
             self.cond_mask |= 1 << ce
         self.members = tuple((r.sources[0][1], r.sources[0][2], 1 << r.sources[0][1], r) for r in reads)
-        self.binding = reads[0].binding  # what the plan reads: every member needs the same
+        self.binding = reads[0].binding
 
     @staticmethod
     def key(stmt) -> tuple | None:
@@ -114,64 +114,25 @@ def _grouped(body: list) -> list:
     return out
 
 
-class Plan:
-    """Which statements of a list can find a value in a loop instance. Sets of
-    statements are bit masks (bit i: statement i), so choosing is a few ORs per
-    segment id present."""
-
-    __slots__ = ("always", "by_sid", "by_key", "quals", "orders")
-
-    def __init__(self, body: list):
-        self.always = 0
-        self.by_sid: dict[str, int] = {}  # segment id, or child loop id → statements
-        self.by_key: dict[tuple, int] = {}  # (segment id, element, code) → statements
-        self.orders: dict[int, tuple[int, ...]] = {}  # chosen mask → statement positions, in map order
-        quals: dict[str, set[int]] = {}
-        for i, stmt in enumerate(body):
-            bit = 1 << i
-            key = _trigger(stmt)
-            if key is not None:
-                self.by_sid[key] = self.by_sid.get(key, 0) | bit
-                continue
-            if type(stmt) is Read or type(stmt) is ReadRun:
-                stmt = stmt.binding
-            needs = needs_of(stmt) if type(stmt) is Binding else False
-            if not needs:
-                self.always |= bit
-                continue
-            for sid, e, codes in needs[1]:
-                if e is None:
-                    self.by_sid[sid] = self.by_sid.get(sid, 0) | bit
-                else:
-                    quals.setdefault(sid, set()).add(e)
-                    for code in codes:
-                        self.by_key[(sid, e, code)] = self.by_key.get((sid, e, code), 0) | bit
-        self.quals = {sid: tuple(sorted(es)) for sid, es in quals.items()}
-
-    def order(self, chosen: int) -> tuple[int, ...]:
-        got = self.orders.get(chosen)
-        if got is None:
-            got = self.orders[chosen] = tuple(i for i in range(chosen.bit_length()) if chosen >> i & 1)
-        return got
-
-
 COMPILE = True  # False: every list runs as written, through the interpreter alone (the tests' reference)
 
 
 class Program:
     """One statement list, compiled: ``body`` (flattened, plain bindings as ``Read``),
-    its ``plan`` (None for lists too short to be worth planning) and the names of
-    the pool lists it declares (``pools``)."""
+    the generated functions running it for a loop instance (``run``) and for an
+    item of an ``each`` list (``run_item``; None: the interpreter runs it), and the
+    names of the pool lists it declares (``pools``)."""
 
-    __slots__ = ("source", "body", "plan", "pools", "vias", "pure")
+    __slots__ = ("source", "body", "run", "run_item", "pools", "vias", "pure")
 
     def __init__(self, source: list):
         self.source = source  # kept alive with the program, so its id stays its own
         self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
         self.vias = tuple(_via_bindings(source)) if self.pools else ()
         self.pure = _pure(source)
+        self.run = self.run_item = None
         if not COMPILE:
-            self.body, self.plan = list(source), None
+            self.body = list(source)
             return
         flat: list = []
         for stmt in source:
@@ -182,7 +143,10 @@ class Program:
                     continue
             flat.append(stmt)
         self.body = _grouped([(Read.of(s) or s) if type(s) is Binding else s for s in flat])
-        self.plan = Plan(self.body) if len(self.body) > 3 else None
+        from .mapgen import generate  # generated code calls back into the reader, which imports this module
+
+        line = next((getattr(s, "line", None) for s in source if getattr(s, "line", None)), 0)
+        self.run, self.run_item = generate(self.body, f"from line {line}")
 
 
 _PROGRAMS: dict[int, Program] = {}
@@ -216,7 +180,7 @@ def needs_of(b: Binding) -> tuple | bool:
     return b.needs
 
 
-def _trigger(stmt) -> str | None:
+def trigger(stmt) -> str | None:
     """What a block or a constant needs in the loop instance to do anything: the child
     loop its path starts with, or the segment it reads (None: it always runs)."""
     t = type(stmt)

@@ -6,10 +6,12 @@ path, so the builder can put them back) and leftover elements of mapped
 segments become warnings. Warnings name the loop, segment position and element,
 never the value.
 
-The statement lists run here as ``mapplan`` compiled them: plain bindings as
-precomputed sources (``fast``, ``read_list``, ``read_run``), each loop instance
-running only the statements its segments and child loops can feed; everything
-else goes through the general statement interpreter below.
+The statement lists run as ``mapplan`` compiled them: a generated function per
+list (``mapgen``) reads the plain bindings itself and calls back here for the
+rest (blocks, ``when``, derivations, pointers, repetitions) and for the rare
+binding with more than one candidate segment (``fast``, ``read_list``,
+``read_run``). With ``mapplan.COMPILE`` off, the interpreter below runs every
+list as written: the reference the generated code is tested against.
 """
 from __future__ import annotations
 
@@ -32,10 +34,15 @@ STRUCTURAL = frozenset({"ST", "SE", "HL"})
 
 
 class _Scope:
-    __slots__ = ("seg", "elem", "index", "meta")
+    """Where statements run: the item's segment and element (``each`` lists), the item's
+    index, whether they write the envelope metadata, and the dotted names of the
+    path-less objects they sit in (``prefix``, for warnings: compiled lists have
+    those objects dissolved into dotted targets, and both name a field alike)."""
 
-    def __init__(self, seg=None, elem=None, index=0, meta=False):
-        self.seg, self.elem, self.index, self.meta = seg, elem, index, meta
+    __slots__ = ("seg", "elem", "index", "meta", "prefix")
+
+    def __init__(self, seg=None, elem=None, index=0, meta=False, prefix=""):
+        self.seg, self.elem, self.index, self.meta, self.prefix = seg, elem, index, meta, prefix
 
 
 def set_path(out: dict, dotted: str, value: Any) -> None:
@@ -93,6 +100,9 @@ class MapReader:
         self.inter, self.group, self.txn = inter, group, txn
         self.comp = inter.delimiters.component
         self.rep = inter.delimiters.repetition
+        # generated code splits off repetitions with this; the terminator never occurs
+        # inside an element, so "no repetition separator" needs no test of its own
+        self.rep_split = self.rep or inter.delimiters.segment
         self.consumed: dict[int, int] = {}  # id(token) → bit mask of the elements read from it
         self.claimed: set[int] = set()
         self.findings: list[Finding] = []
@@ -120,8 +130,14 @@ class MapReader:
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
         idx = self._by_loop.get(id(loop))
         if idx is None:
-            # own segments by id, and child loops by loop id (what block paths start from):
-            # loop ids start with a digit or hold a "_", segment ids never do
+            idx = self.index(loop)
+        return idx.get(sid, [])
+
+    def index(self, loop: Loop) -> dict[str, list]:
+        """The loop's own segments by id, and its child loops by loop id (what block
+        paths start from; loop ids start with a digit or hold a "_", segment ids never do)."""
+        idx = self._by_loop.get(id(loop))
+        if idx is None:
             idx = {}
             for c in loop.children:
                 t = type(c)
@@ -137,7 +153,7 @@ class MapReader:
                 else:
                     got.append(c)
             self._by_loop[id(loop)] = idx
-        return idx.get(sid, [])
+        return idx
 
     def _qualifiers(self, loop: Loop, idx: dict, sid: str, e: int) -> set[str]:
         """The values element ``e`` takes in the loop's own ``sid`` segments (cached per loop)."""
@@ -231,34 +247,11 @@ class MapReader:
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
         prog = program(body)
-        body = prog.body
-        plan = prog.plan
-        if scope.seg is None and plan is not None:
-            # segment-driven: run only the statements whose segments (and qualifier codes)
-            # or child loops this loop instance holds, in map order; the rest find nothing
-            idx = self._by_loop.get(id(loop))
-            if idx is None:
-                self.segments(loop, "")
-                idx = self._by_loop[id(loop)]
-            chosen = plan.always
-            by_sid, quals, by_key = plan.by_sid, plan.quals, plan.by_key
-            rep = self.rep
-            for sid, found in idx.items():
-                chosen |= by_sid.get(sid, 0)
-                positions = quals.get(sid)
-                if positions:
-                    for tok in found:
-                        els = tok[0]
-                        for e in positions:
-                            v = els[e] if e < len(els) else ""
-                            if rep and rep in v:
-                                v = v.split(rep, 1)[0]
-                            chosen |= by_key.get((sid, e, v), 0)
-            body = [body[i] for i in plan.order(chosen)]
-            general = self._binding  # chosen by the plan: the `needs` test is done
-        else:
-            general = self.binding
-        for stmt in body:
+        run = prog.run if scope.seg is None else prog.run_item
+        if run is not None:
+            run(self, loop, out, scope)
+            return
+        for stmt in prog.body:
             t = type(stmt)
             if t is ReadRun:
                 self.read_run(stmt, loop, out, scope)
@@ -268,7 +261,7 @@ class MapReader:
                 else:
                     self.fast(stmt, loop, out, scope)
             elif t is Binding:
-                general(stmt, loop, out, scope)
+                self.binding(stmt, loop, out, scope)
             else:
                 self.stmt(stmt, loop, out, scope)
 
@@ -283,8 +276,7 @@ class MapReader:
             return (seg,), 0
         idx = self._by_loop.get(id(loop))
         if idx is None:
-            self.segments(loop, "")
-            idx = self._by_loop[id(loop)]
+            idx = self.index(loop)
         return idx.get(sid, ()), 0
 
     def meets(self, els: list[str], conds: tuple, base: int) -> bool:
@@ -433,8 +425,7 @@ class MapReader:
             # instance does not hold: set tests skip them before any lookup
             idx = self._by_loop.get(id(loop))
             if idx is None:
-                self.segments(loop, "")
-                idx = self._by_loop[id(loop)]
+                idx = self.index(loop)
             for sid, e, codes in needs[1]:
                 if sid in idx and (e is None or not codes.isdisjoint(self._qualifiers(loop, idx, sid, e))):
                     break
@@ -526,7 +517,7 @@ class MapReader:
                 refs.append(value)
             else:  # kept as `#<pointer>`, which the builder writes back as it is
                 value = "#" + raw
-                self.warn("unreadable_value", f"{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
+                self.warn("unreadable_value", f"{scope.prefix}{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
                           self.where(tok, loop, src.ref.text))
             values.append(value)
         if values:
@@ -557,13 +548,14 @@ class MapReader:
         except ReadIssue as issue:
             ref = src.ref.text if src.ref.segment else _element_text(tok[0][0], scope.elem + src.ref.offset, src.ref.component)
             tail = "" if issue.null else "; kept as it is"
-            self.warn("unreadable_value", f"{'/'.join(b.targets)}: the value {issue.message}{tail}", self.where(tok, loop, ref))
+            names = "/".join(scope.prefix + t for t in b.targets)
+            self.warn("unreadable_value", f"{names}: the value {issue.message}{tail}", self.where(tok, loop, ref))
             return issue.kept(raw)
 
     def block(self, blk: Block, loop: Loop, out: dict, scope: _Scope) -> None:
         kind = blk.kind
         if kind == "meta":
-            self.stmts(blk.body, loop, out, _Scope(scope.seg, scope.elem, scope.index, meta=True))
+            self.stmts(blk.body, loop, out, _Scope(scope.seg, scope.elem, scope.index, True, scope.prefix))
         elif kind == "at":
             found = self.resolve(loop, blk.path, claim=blk.own)
             if found:
@@ -577,12 +569,15 @@ class MapReader:
                     return
                 inner = found[0]
                 self.claimed.add(id(inner))
+                if scope.prefix:  # an object with a path names its fields from itself
+                    scope = _Scope(scope.seg, scope.elem, scope.index, scope.meta)
                 if self.memo is not None and scope.seg is None and not scope.meta and not self.pools \
                         and program(blk.body).pure:
                     self.memo_object(blk, inner, out, scope)
                     return
             else:
                 inner = loop
+                scope = _Scope(scope.seg, scope.elem, scope.index, scope.meta, f"{scope.prefix}{blk.name}.")
             sub: dict = {}
             self.stmts(blk.body, inner, sub, scope)
             if self.pools:
@@ -664,8 +659,7 @@ class MapReader:
             for lp in current:
                 idx = self._by_loop.get(id(lp))
                 if idx is None:
-                    self.segments(lp, "")
-                    idx = self._by_loop[id(lp)]
+                    idx = self.index(lp)
                 for child in idx.get(key, ()):
                     if last and claim and id(child) in self.claimed:
                         continue

@@ -32,12 +32,24 @@ class ReadIssue(Exception):
         return self.fallback if self.fallback is not None else raw
 
 
+_DATES: dict[str, str] = {}  # CCYYMMDD → ISO: a file repeats its few dates thousands of times
+_DATES_KEPT = 4096
+
+
 def _date_read(raw: str) -> str:
+    got = _DATES.get(raw)
+    if got is not None:
+        return got
     if len(raw) == 8 and raw.isdigit():
         try:
-            return _dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:])).isoformat()
+            got = _dt.date(int(raw[:4]), int(raw[4:6]), int(raw[6:])).isoformat()
         except ValueError:
             pass
+        else:
+            if len(_DATES) >= _DATES_KEPT:
+                _DATES.clear()
+            _DATES[raw] = got
+            return got
     raise ReadIssue("is not a CCYYMMDD date")
 
 
@@ -78,6 +90,13 @@ def _time_write(value: Any) -> str:
 
 
 def _number_read(raw: str) -> int | float:
+    # the usual forms without Decimal: the same values (Decimal's float is float(str(d)))
+    if len(raw) <= 18 and raw.isascii():
+        if raw.isdigit():
+            return int(raw)
+        head, dot, tail = raw.partition(".")
+        if dot and head.isdigit() and tail.isdigit():
+            return float(raw)
     try:
         d = Decimal(raw)
     except InvalidOperation:

@@ -1,0 +1,523 @@
+"""A compiled statement list as generated Python: one function per list.
+
+The reader's interpreter pays a method call, a tuple unpacking and a few
+attribute loads per binding, and a map reads most of its fields through plain
+bindings. Here the plain ones (``Read`` and ``ReadRun``) become straight-line
+code with their segment id, element positions, condition codes, consumed-bit
+masks and targets written in as constants; everything else (blocks, ``when``,
+derivations, pointer and repetition bindings) stays with the interpreter and is
+called from the generated code, guarded by the segment or child loop it needs.
+
+Two kinds of list are generated: loop-level lists (the statements of a loop
+instance; sources name their segment) and segment-level lists (the body of a
+``list … each SEG`` or ``each HI01..HI12`` item, whose relative sources read the
+item's segment). The generated code keeps the interpreter's meaning exactly:
+statements run in map order, each binding takes the first candidate segment
+that meets its conditions and has a value, and the elements it read are marked
+consumed. ``tests/test_mapplan.py`` holds the JSON of every fixture and corpus
+file equal to the plain interpreter's.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .grammar import value_at
+from .maplang import Binding, Block, SetConst
+from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
+from .transforms import CodeTransform, ReadIssue, Transform, _Simple
+
+Runner = Callable[[Any, Any, dict, Any], None]
+
+
+class _Source:
+    """Generated text and the constants it names."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
+        self.n = 0
+
+    def const(self, value: Any) -> str:
+        name = f"K{self.n}"
+        self.n += 1
+        self.ns[name] = value
+        return name
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+
+def generate(body: list, label: str) -> tuple[Runner | None, Runner | None]:
+    """The list's loop-level and segment-level functions (None where a statement
+    cannot run at that level: a relative source needs an item's segment)."""
+    relative = any(s[0] is None for stmt in body if type(stmt) is Read for s in stmt.sources) or \
+        any(stmt.sid is None for stmt in body if type(stmt) is ReadRun)
+    loop_level = None if relative else _build(body, label, seg_level=False)
+    return loop_level, _build(body, label, seg_level=True)
+
+
+_NO_SID = object()
+
+
+def _plain_sid(stmt) -> Any:
+    """The one segment id (None: the item's own segment) a plain binding reads; _NO_SID otherwise."""
+    if type(stmt) is ReadRun:
+        return stmt.sid
+    if type(stmt) is Read:
+        sids = {s[0] for s in stmt.sources}
+        if len(sids) == 1:
+            return next(iter(sids))
+    return _NO_SID
+
+
+def _build(body: list, label: str, seg_level: bool) -> Runner:
+    from .mapread import _Scope, _merge, set_path  # the reader imports the compiler, not the other way
+
+    g = _Source()
+    g.ns.update(Scope=_Scope, merge=_merge, set_path=set_path)
+    g.emit(0, "def run(R, loop, out, scope):")
+    g.emit(1, "idx = R._by_loop.get(id(loop))")
+    g.emit(1, "if idx is None:")
+    g.emit(2, "idx = R.index(loop)")
+    g.emit(1, "consumed = R.consumed")
+    g.emit(1, "rep = R.rep_split")
+    g.emit(1, "sep = R.comp")
+    g.emit(1, "tg = R.meta if scope.meta else out")
+    g.emit(1, "index = scope.index")
+    if seg_level:
+        g.emit(1, "cur = scope.seg")
+        g.emit(1, "csid = cur[0][0]")
+        g.emit(1, "base = scope.elem")
+    i = 0
+    while i < len(body):
+        stmt = body[i]
+        sid = _plain_sid(stmt)
+        if sid is not _NO_SID and sid not in ENVELOPE:
+            j = i + 1
+            while j < len(body) and _plain_sid(body[j]) == sid:
+                j += 1
+            _group(g, sid, body[i:j], seg_level)
+            i = j
+            continue
+        i += 1
+        t = type(stmt)
+        if t is Read:
+            _guarded(g, {s[0] for s in stmt.sources}, "R.read_list" if stmt.is_list else "R.fast", stmt, seg_level)
+        elif t is Binding:
+            needs = needs_of(stmt)
+            _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
+        elif t is Block and _block(g, stmt, seg_level):
+            pass
+        elif t is Block or t is SetConst:
+            key = trigger(stmt)
+            _guarded(g, None if key is None else {key}, "R.block" if t is Block else "R.stmt", stmt, seg_level)
+        else:  # when, derivations: they find what they need themselves
+            g.emit(1, f"R.stmt({g.const(stmt)}, loop, out, scope)")
+    g.emit(1, "return None")
+    text = "\n".join(g.lines) + "\n"
+    exec(compile(text, f"<map list {label}{' (item)' if seg_level else ''}>", "exec"), g.ns)
+    return g.ns["run"]
+
+
+# ---------------------------------------------------------------------------- plain bindings
+def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
+    """Consecutive plain bindings on one segment id. When the loop holds exactly one
+    such segment (the usual case) they all read it in straight-line code, its
+    qualifiers and composite elements taken apart once; with more, each binding
+    looks for its own first match (or the interpreter takes it)."""
+    if sid is None:
+        g.emit(1, "t = cur")
+        _single(g, 1, stmts, rel=True)
+        return
+    if seg_level:
+        g.emit(1, f"c = (cur,) if csid == {sid!r} else idx.get({sid!r})")
+    else:
+        g.emit(1, f"c = idx.get({sid!r})")
+    g.emit(1, "if c is not None:")
+    g.emit(2, "if len(c) == 1:")
+    g.emit(3, "t = c[0]")
+    _single(g, 3, stmts, rel=False)
+    g.emit(2, "else:")
+    for stmt in stmts:
+        _several(g, 3, stmt)
+
+
+def _pos(e: int, rel: bool) -> str:
+    return f"base + {e}" if rel else str(e)
+
+
+def _sources(stmt) -> list[tuple]:
+    """(element, component, conditions, mask of the element, Read, Source) per value read."""
+    if type(stmt) is ReadRun:
+        return [(e, comp, stmt.conds, mask, r, r.sources[0][5]) for e, comp, mask, r in stmt.members]
+    return [(s[1], s[2], s[3], 1 << s[1], stmt, s[5]) for s in stmt.sources]
+
+
+def _mask(conds: tuple) -> int:
+    m = 0
+    for ce, _, _ in conds:
+        m |= 1 << ce
+    return m
+
+
+def _single(g: _Source, d: int, stmts: list, rel: bool) -> None:
+    """``t`` is the one candidate segment and every binding of the group reads it.
+    Masks of a relative group are collected unshifted and moved to the item's
+    element once, at the end."""
+    g.emit(d, "els = t[0]")
+    g.emit(d, "n = len(els)")
+    g.emit(d, "got = 0")
+    quals: set[int] = set()
+    composites: set[int] = set()
+    for stmt in stmts:
+        for e, comp, conds, _, _, _ in _sources(stmt):
+            if comp is not None:
+                composites.add(e)
+            quals.update(ce for ce, cc, _ in conds if cc is None)
+    for e in sorted(quals | composites):  # each taken apart once: first repetition, components
+        g.emit(d, f"v{e} = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
+        g.emit(d, f"if rep in v{e}:")
+        g.emit(d + 1, f"v{e} = v{e}.split(rep, 1)[0]")
+        if e in composites:
+            g.emit(d, f"p{e} = v{e}.split(sep)")
+            g.emit(d, f"l{e} = len(p{e})")
+    for stmt in stmts:
+        srcs = _sources(stmt)
+        if type(stmt) is Read and stmt.is_list:
+            g.emit(d, "vals = []")
+            g.emit(d, "blanks = 0")
+            for e, comp, conds, mask, r, src in srcs:
+                g.emit(d, "raw = ''")
+                dd = _test(g, d, conds, rel)
+                _take(g, dd, e, comp, rel)
+                g.emit(d, "if raw:")
+                g.emit(d + 1, f"got |= {mask | _mask(conds)}")
+                if stmt.positional:
+                    g.emit(d + 1, "if blanks:")
+                    g.emit(d + 2, "vals.extend([''] * blanks)")
+                g.emit(d + 1, "blanks = 0")
+                _convert(g, d + 1, stmt, src)
+                g.emit(d + 1, "vals.append(value)")
+                g.emit(d, "else:")
+                g.emit(d + 1, "blanks += 1")
+            g.emit(d, "if vals:")
+            _put(g, d + 1, stmt, "vals")
+        elif type(stmt) is ReadRun or len(srcs) == 1:
+            dd = _test(g, d, srcs[0][2], rel)
+            for e, comp, conds, mask, r, src in srcs:
+                _take(g, dd, e, comp, rel)
+                g.emit(dd, "if raw:")
+                g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
+                _value(g, dd + 1, r, src)
+        else:  # alternatives: the first source with a value
+            g.emit(d, "done = False")
+            for k, (e, comp, conds, mask, r, src) in enumerate(srcs):
+                dd = d
+                if k:
+                    g.emit(d, "if not done:")
+                    dd += 1
+                dd = _test(g, dd, conds, rel)
+                _take(g, dd, e, comp, rel)
+                g.emit(dd, "if raw:")
+                g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
+                g.emit(dd + 1, "done = True")
+                _value(g, dd + 1, stmt, src)
+    g.emit(d, "if got:")
+    g.emit(d + 1, "key = id(t)")
+    g.emit(d + 1, f"consumed[key] = consumed.get(key, 0) | {'(got << base)' if rel else 'got'}")
+
+
+def _test(g: _Source, d: int, conds: tuple, rel: bool) -> int:
+    """``if`` the one candidate meets the conditions (its qualifiers were taken apart
+    once); returns the depth the guarded code goes at."""
+    if not conds:
+        return d
+    parts = []
+    for ce, cc, codes in conds:
+        k = g.const(codes)
+        if cc is None:
+            parts.append(f"v{ce} in {k}")
+        else:
+            parts.append(f"value_at(els, {_pos(ce, rel)}, {cc}, sep, R.rep) in {k}")
+    g.emit(d, f"if {' and '.join(parts)}:")
+    return d + 1
+
+
+def _take(g: _Source, d: int, e: int, comp: int | None, rel: bool) -> None:
+    """``raw``: element ``e`` (component ``comp``) of the one candidate, first repetition."""
+    if comp is not None:
+        g.emit(d, f"raw = p{e}[{comp - 1}] if l{e} >= {comp} else ''")
+    else:
+        g.emit(d, f"raw = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
+        g.emit(d, "if rep in raw:")
+        g.emit(d + 1, "raw = raw.split(rep, 1)[0]")
+
+
+def _value(g: _Source, d: int, r: Read, src) -> None:
+    """``raw`` converted, compared with an elided default, and put at the target."""
+    _convert(g, d, r, src)
+    elide = r.elide
+    if elide is not None:
+        if elide.rest is None:
+            g.emit(d, f"if value != {elide.first!r}:")
+        else:
+            g.emit(d, f"if value != ({elide.first!r} if index == 0 else {elide.rest!r}):")
+        d += 1
+    _put(g, d, r, "value")
+
+
+def _several(g: _Source, d: int, stmt) -> None:
+    """One binding when the loop holds several candidate segments: each value from
+    the first candidate meeting its conditions with a value there. A run whose
+    conditions more than one candidate meets, a run without conditions, and
+    alternatives go to the interpreter."""
+    k = g.const(stmt)
+    if type(stmt) is Read and stmt.is_list:
+        _list_loop(g, d, stmt)
+        return
+    srcs = _sources(stmt)
+    conds = srcs[0][2]
+    fallback = "R.read_run" if type(stmt) is ReadRun else "R.fast"
+    if len(srcs) > 1 and type(stmt) is Read or not conds:
+        g.emit(d, f"{fallback}({k}, loop, out, scope)")
+        return
+    test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
+    g.emit(d, "t = None")
+    g.emit(d, "for x in c:")
+    g.emit(d + 1, "els = x[0]")
+    g.emit(d + 1, "n = len(els)")
+    g.emit(d + 1, f"if {test}:")
+    g.emit(d + 2, "if t is not None:")
+    g.emit(d + 3, "t = False")
+    g.emit(d + 3, "break")
+    g.emit(d + 2, "t = x")
+    g.emit(d, "if t is False:")
+    g.emit(d + 1, f"{fallback}({k}, loop, out, scope)")
+    g.emit(d, "elif t is not None:")
+    d += 1
+    g.emit(d, "els = t[0]")
+    g.emit(d, "n = len(els)")
+    g.emit(d, "got = 0")
+    cond_mask = _mask(conds)
+    for e, comp, _, mask, r, src in srcs:
+        _extract(g, d, e, comp)
+        g.emit(d, "if raw:")
+        g.emit(d + 1, f"got |= {mask | cond_mask}")
+        _value(g, d + 1, r, src)
+    g.emit(d, "if got:")
+    g.emit(d + 1, "key = id(t)")
+    g.emit(d + 1, "consumed[key] = consumed.get(key, 0) | got")
+
+
+def _list_loop(g: _Source, d: int, r: Read) -> None:
+    """``name[] = A | B | …`` over several candidates (``c``): every source's value in
+    order, each from the first candidate meeting its conditions with a value;
+    positional lists keep an empty slot before a value (`["", "GT"]`)."""
+    g.emit(d, "vals = []")
+    g.emit(d, "blanks = 0")
+    for sid, e, comp, conds, mask, src in r.sources:
+        g.emit(d, "for t in c:")
+        g.emit(d + 1, "els = t[0]")
+        g.emit(d + 1, "n = len(els)")
+        if conds:
+            test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
+            g.emit(d + 1, f"if not ({test}):")
+            g.emit(d + 2, "continue")
+        _extract(g, d + 1, e, comp)
+        g.emit(d + 1, "if raw:")
+        g.emit(d + 2, "key = id(t)")
+        g.emit(d + 2, f"consumed[key] = consumed.get(key, 0) | {mask}")
+        if r.positional:
+            g.emit(d + 2, "if blanks:")
+            g.emit(d + 3, "vals.extend([''] * blanks)")
+        g.emit(d + 2, "blanks = 0")
+        _convert(g, d + 2, r, src)
+        g.emit(d + 2, "vals.append(value)")
+        g.emit(d + 2, "break")
+        g.emit(d, "else:")
+        g.emit(d + 1, "blanks += 1")
+    g.emit(d, "if vals:")
+    _put(g, d + 1, r, "vals")
+
+
+def _cond(g: _Source, ce: int, cc: int | None, codes: frozenset) -> str:
+    """A condition on ``els`` (``n``: its length) as an expression, for the several-candidates case."""
+    k = g.const(codes)
+    if cc is not None:
+        return f"value_at(els, {ce}, {cc}, sep, R.rep) in {k}"
+    return f"((v := (els[{ce}] if n > {ce} else '')) in {k} or (rep in v and v.split(rep, 1)[0] in {k}))"
+
+
+# ---------------------------------------------------------------------------- blocks
+def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
+    """An object, list or `at` block on a one-step loop path, and an `each` list over
+    a segment, inline (their bodies' generated functions called directly); False for
+    the others, which the interpreter runs."""
+    from .mapplan import program
+    from .mapread import has_field_conds
+
+    kind = blk.kind
+    if kind == "list_each":
+        return _each(g, blk, seg_level)
+    if kind not in ("object", "list_at", "at") or not blk.path or len(blk.path) != 1 or has_field_conds(blk.path):
+        return False
+    inner = program(blk.body)
+    run = inner.run_item if seg_level else inner.run
+    if run is None:
+        return False
+    k, body_run = g.const(blk), g.const(run)
+    step = blk.path[0]
+    conds = g.const(step.conds) if step.conds else None
+    claim = kind != "at" or blk.own
+    g.emit(1, f"c = idx.get({step.loop!r})")
+    g.emit(1, "if c is not None:")
+    g.emit(2, "claimed = R.claimed")
+    g.emit(2, "found = []")
+    g.emit(2, "for ch in c:")
+    if claim:
+        g.emit(3, "if id(ch) in claimed:")
+        g.emit(4, "continue")
+    if conds:  # every match is tested: a match marks its condition's element read
+        g.emit(3, f"if R.loop_matches(ch, {conds}):")
+        g.emit(4, "found.append(ch)")
+    else:
+        g.emit(3, "found.append(ch)")
+        if kind != "list_at":
+            g.emit(3, "break")
+    if kind == "list_at":
+        g.emit(2, "items = []")
+        g.emit(2, "for i, ch in enumerate(found):")
+        g.emit(3, "claimed.add(id(ch))")
+        g.emit(3, "sub = {}")
+        g.emit(3, f"{body_run}(R, ch, sub, Scope(index=i))")
+        g.emit(3, "if R.pools:")
+        g.emit(4, f"R.elide_pools({g.const(blk.body)}, sub)")
+        g.emit(3, "items.append(sub)")
+        g.emit(2, "if items:")
+        g.emit(3, f"set_path(out, {blk.name!r}, items)")
+        return True
+    g.emit(2, "if found:")
+    g.emit(3, "ch = found[0]")
+    if kind == "at":
+        if blk.own:
+            g.emit(3, "claimed.add(id(ch))")
+        g.emit(3, f"{body_run}(R, ch, out, scope)")
+        return True
+    g.emit(3, "claimed.add(id(ch))")
+    g.emit(3, "sc = Scope(scope.seg, scope.elem, scope.index, scope.meta) if scope.prefix else scope")
+    d = 3
+    if inner.pure and not seg_level:  # streamed claims replay what an earlier claim read here
+        g.emit(3, "if R.memo is not None and not scope.meta and not R.pools:")
+        g.emit(4, f"R.memo_object({k}, ch, out, sc)")
+        g.emit(3, "else:")
+        d = 4
+    g.emit(d, "sub = {}")
+    g.emit(d, f"{body_run}(R, ch, sub, sc)")
+    g.emit(d, "if R.pools:")
+    g.emit(d + 1, f"R.elide_pools({g.const(blk.body)}, sub)")
+    g.emit(d, "if sub:")
+    g.emit(d + 1, f"merge(out, {blk.name!r}, sub)")
+    return True
+
+
+def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
+    """`list NAME each SEG` / `each HI01..HI12`: one item per matching segment (or per
+    non-empty element of it), its body run with the item's segment as the scope."""
+    from .mapplan import program
+
+    src = blk.each
+    sid = src.ref.segment
+    run = program(blk.body).run_item
+    if sid is None or sid in ENVELOPE or run is None:
+        return False
+    k_src, body_run = g.const(src), g.const(run)
+    g.emit(1, "items = []")
+    if seg_level:
+        g.emit(1, f"c = (cur,) if csid == {sid!r} else idx.get({sid!r}, ())")
+    else:
+        g.emit(1, f"c = idx.get({sid!r}, ())")
+    g.emit(1, "for t in c:")
+    if src.conds:
+        g.emit(2, f"if not R.matches(t, {g.const(src.conds)}, scope):")
+        g.emit(3, "continue")
+    if blk.each_last is None:
+        g.emit(2, f"R.consume_source(t, {k_src}, scope)")
+        g.emit(2, "consumed.setdefault(id(t), 0)")
+        g.emit(2, "sub = {}")
+        g.emit(2, f"{body_run}(R, loop, sub, Scope(t, None, len(items)))")
+        g.emit(2, "items.append(sub)")
+    else:
+        g.emit(2, "els = t[0]")
+        g.emit(2, "n = len(els)")
+        g.emit(2, f"for e in {blk.slots!r}:")
+        g.emit(3, "v = els[e] if n > e else ''")
+        g.emit(3, "if rep in v:")
+        g.emit(4, "v = v.split(rep, 1)[0]")
+        g.emit(3, "if v:")
+        g.emit(4, "sub = {}")
+        g.emit(4, f"{body_run}(R, loop, sub, Scope(t, e, len(items)))")
+        g.emit(4, "items.append(sub)")
+    if blk.pool:
+        g.emit(1, f"R.pools[{blk.name!r}] = (items, [])")
+    g.emit(1, "if items:")
+    g.emit(2, f"set_path(out, {blk.name!r}, items)")
+    return True
+
+
+# ---------------------------------------------------------------------------- shared steps
+def _extract(g: _Source, d: int, e: int, comp: int | None) -> None:
+    """``raw``: element ``e`` (component ``comp``) of ``els``, first repetition (``value_at``, inline)."""
+    g.emit(d, f"raw = els[{e}] if n > {e} else ''")
+    g.emit(d, "if rep in raw:")
+    g.emit(d + 1, "raw = raw.split(rep, 1)[0]")
+    if comp is not None:
+        g.emit(d, "p = raw.split(sep)")
+        g.emit(d, f"raw = p[{comp - 1}] if len(p) >= {comp} else ''")
+
+
+def _convert(g: _Source, d: int, r: Read, src) -> None:
+    """``value``: ``raw`` through the binding's transform; a value that does not fit
+    goes through ``R.convert``, which words the warning and keeps what it can."""
+    b = r.binding
+    fn = b.fn
+    slow = f"R.convert({g.const(fn)}, raw, t, loop, scope, {g.const(b)}, {g.const(src)})"
+    if type(fn) is Transform:
+        g.emit(d, "value = raw")
+    elif type(fn) is CodeTransform:
+        g.emit(d, f"value = {g.const(fn.table.enum_by_code())}.get(raw)")
+        g.emit(d, "if value is None:")
+        g.emit(d + 1, f"value = {slow}")
+    else:
+        call = f"{g.const(fn._reader)}(raw)" if type(fn) is _Simple else f"{g.const(fn.read)}(raw, [])"
+        g.emit(d, "try:")
+        g.emit(d + 1, f"value = {call}")
+        g.emit(d, "except ReadIssue:")
+        g.emit(d + 1, f"value = {slow}")
+
+
+def _put(g: _Source, d: int, r: Read, value: str) -> None:
+    """``tg[target] = value``, through the dissolved objects of a dotted target."""
+    if r.parts is None:
+        g.emit(d, f"tg[{r.target!r}] = {value}")
+        return
+    g.emit(d, "o = tg")
+    for part in r.parts[:-1]:
+        g.emit(d, f"x = o.get({part!r})")
+        g.emit(d, "if type(x) is not dict:")
+        g.emit(d + 1, f"x = o[{part!r}] = {{}}")
+        g.emit(d, "o = x")
+    g.emit(d, f"o[{r.parts[-1]!r}] = {value}")
+
+
+def _guarded(g: _Source, sids: set[str] | frozenset[str] | None, call: str, stmt, seg_level: bool) -> None:
+    """A statement the interpreter runs, skipped when the loop instance holds none of
+    the segments (or child loops) it can read from."""
+    k = g.const(stmt)
+    if sids is None or None in sids or any(s in ENVELOPE for s in sids):
+        g.emit(1, f"{call}({k}, loop, out, scope)")
+        return
+    test = " or ".join(f"{s!r} in idx" for s in sorted(sids))
+    if seg_level:
+        test += f" or csid in {g.const(frozenset(sids))}"
+    g.emit(1, f"if {test}:")
+    g.emit(2, f"{call}({k}, loop, out, scope)")
