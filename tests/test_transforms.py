@@ -1,15 +1,16 @@
 """Read fast paths of the value transforms give what the general path gives."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from x12engine import transforms
 from x12engine.codes import load_table
-from x12engine.transforms import ReadIssue, _date_read, _number_read
+from x12engine.transforms import AMOUNT_PATTERN, MoneyTransform, ReadIssue, _date_read, _number_read
 
 
 def _number_by_decimal(raw: str) -> int | float | None:
@@ -62,3 +63,14 @@ def test_enum_by_code_is_enum_for_as_one_dict():
     mapping = table.enum_by_code()
     assert mapping and all(table.enum_for(code) == enum for code, enum in mapping.items())
     assert all(code in mapping or table.enum_for(code) is None for code in table.codes())
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="-.0123456789١²e +", max_size=8))
+def test_amounts_are_what_the_amount_pattern_matches(raw):
+    fits = re.fullmatch(AMOUNT_PATTERN, raw) is not None
+    if fits:
+        assert MoneyTransform().read(raw, []) == {"amount": raw, "currency": "USD"}
+    else:
+        with pytest.raises(ReadIssue):
+            MoneyTransform().read(raw, [])

@@ -138,8 +138,44 @@ def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
     g.emit(3, "t = c[0]")
     _single(g, 3, stmts, rel=False)
     g.emit(2, "else:")
+    for key, part in _by_qualifier(stmts):
+        if key is None:
+            for stmt in part:
+                _several(g, 3, stmt, "c")
+            continue
+        # the candidates holding the qualifier these bindings all require, found once
+        # (an 835 claim's NM1s: QC, IL, 82 … each read by a run of bindings)
+        e, codes = key
+        k = g.const(codes)
+        g.emit(3, f"cc = [x for x in c if (v := (x[0][{e}] if len(x[0]) > {e} else '')) in {k}"
+                  f" or (rep in v and v.split(rep, 1)[0] in {k})]")
+        g.emit(3, "if len(cc) == 1:")
+        g.emit(4, "t = cc[0]")
+        _single(g, 4, part, rel=False)
+        g.emit(3, "elif cc:")
+        for stmt in part:
+            _several(g, 4, stmt, "cc")
+
+
+def _key(stmt) -> tuple | None:
+    """A qualifier condition (element, codes) every source of the binding has, or None."""
+    srcs = _sources(stmt)
+    for ce, cc, codes in srcs[0][2]:
+        if cc is None and all((ce, cc, codes) in other[2] for other in srcs[1:]):
+            return ce, codes
+    return None
+
+
+def _by_qualifier(stmts: list) -> list[tuple[tuple | None, list]]:
+    """The group's bindings cut into runs requiring one qualifier (None: no common one)."""
+    out: list[tuple[tuple | None, list]] = []
     for stmt in stmts:
-        _several(g, 3, stmt)
+        key = _key(stmt)
+        if out and key is not None and out[-1][0] == key:
+            out[-1][1].append(stmt)
+        else:
+            out.append((key, [stmt]))
+    return out
 
 
 def _pos(e: int, rel: bool) -> str:
@@ -266,14 +302,14 @@ def _value(g: _Source, d: int, r: Read, src) -> None:
     _put(g, d, r, "value")
 
 
-def _several(g: _Source, d: int, stmt) -> None:
+def _several(g: _Source, d: int, stmt, cands: str) -> None:
     """One binding when the loop holds several candidate segments: each value from
     the first candidate meeting its conditions with a value there. A run whose
     conditions more than one candidate meets, a run without conditions, and
     alternatives go to the interpreter."""
     k = g.const(stmt)
     if type(stmt) is Read and stmt.is_list:
-        _list_loop(g, d, stmt)
+        _list_loop(g, d, stmt, cands)
         return
     srcs = _sources(stmt)
     conds = srcs[0][2]
@@ -283,7 +319,7 @@ def _several(g: _Source, d: int, stmt) -> None:
         return
     test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
     g.emit(d, "t = None")
-    g.emit(d, "for x in c:")
+    g.emit(d, f"for x in {cands}:")
     g.emit(d + 1, "els = x[0]")
     g.emit(d + 1, "n = len(els)")
     g.emit(d + 1, f"if {test}:")
@@ -309,14 +345,14 @@ def _several(g: _Source, d: int, stmt) -> None:
     g.emit(d + 1, "consumed[key] = consumed.get(key, 0) | got")
 
 
-def _list_loop(g: _Source, d: int, r: Read) -> None:
+def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
     """``name[] = A | B | …`` over several candidates (``c``): every source's value in
     order, each from the first candidate meeting its conditions with a value;
     positional lists keep an empty slot before a value (`["", "GT"]`)."""
     g.emit(d, "vals = []")
     g.emit(d, "blanks = 0")
     for sid, e, comp, conds, mask, src in r.sources:
-        g.emit(d, "for t in c:")
+        g.emit(d, f"for t in {cands}:")
         g.emit(d + 1, "els = t[0]")
         g.emit(d + 1, "n = len(els)")
         if conds:

@@ -341,7 +341,9 @@ class MoneyTransform(Transform):
     CURRENCY = "USD"
 
     def read(self, raw, quals):
-        if not _AMOUNT.fullmatch(raw):
+        # AMOUNT_PATTERN without the regex engine (isdecimal is \d): [-] digits [. digits*] | [-] . digits
+        head, dot, tail = (raw[1:] if raw[:1] == "-" else raw).partition(".")
+        if not ((head.isdecimal() and (not tail or tail.isdecimal())) or (not head and dot and tail.isdecimal())):
             raise ReadIssue("is not an amount", {"amount": raw, "currency": self.CURRENCY})
         return {"amount": raw, "currency": self.CURRENCY}
 
