@@ -86,6 +86,7 @@ def test_a_good_map_compiles(tmp_path):
     ("object p at 2000A/2010A {\n    x = NM103\n    x = NM104\n}\n", 9, "`x` is already bound on line 8"),
     ("use nothing_here\n", 7, "no fragment of that name"),
     ("object p at 2000A/2010A {\n    x = -02\n}\n", 8, "only valid inside"),
+    ('object p at 2000A/2010A {\n    x = NM103 [NM102=""]\n}\n', 8, "a condition needs a code"),
 ])
 def test_errors_name_the_file_and_line(tmp_path, body, line, words):
     with pytest.raises(MapError) as info:

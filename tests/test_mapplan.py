@@ -120,3 +120,33 @@ def test_the_context_memo_forgets_what_the_next_claim_does_not_use(monkeypatch, 
     parts = list(iter_models(data, by_claim=True))
     assert len(parts) > 100 and len(sizes) == len(parts)
     assert max(sizes) <= max(sizes[:10])  # bounded by one claim's context, not by the claims seen
+
+
+def test_marks_fall_on_elements_with_values_only(monkeypatch):
+    """The leftovers walk counts a segment whose marks number its non-empty elements as
+    fully read; that holds only while no mark falls on an empty or absent element."""
+    from x12engine import mapread
+
+    require_corpus()
+    seen: list[tuple[int, list[str]]] = []
+    real = mapread.MapReader.leftovers
+
+    def watched(self, implied):
+        tokens = {id(tok): tok for tok in self.txn.segments()}
+        for key, used in self.consumed.items():
+            if key in tokens:
+                seen.append((used, tokens[key][0]))
+        return real(self, implied)
+
+    monkeypatch.setattr(mapread.MapReader, "leftovers", watched)
+    paths = [p for p in FIXTURES.glob("*.x12") if p.name[:3] in SUPPORTED]
+    paths += [CORPUS / r["path"] for r in corpus_rows() if r["transaction_set"][:3] in SUPPORTED]
+    # a qualifier argument read with an empty element (DTP02 of a period) is not marked either
+    blank = (FIXTURES / "837p-claims.x12").read_bytes().replace(b"DTP*472*D8*", b"DTP*472**")
+    for path in [*paths, blank]:
+        to_models(path)
+        list(iter_models(path, by_claim=True))
+    assert len(seen) > 10_000
+    wrong = [(els[0], used) for used, els in seen
+             if any(used >> i & 1 and (i >= len(els) or i == 0 or not els[i]) for i in range(used.bit_length()))]
+    assert wrong == []

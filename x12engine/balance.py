@@ -16,17 +16,29 @@ from typing import Any, Iterable
 from .checks import CheckIssue, register
 
 
+_AMOUNTS: dict[str, Decimal | None] = {}  # amount text → its Decimal: a remittance repeats its amounts
+_AMOUNTS_KEPT = 4096
+
+
 def amount(money: Any) -> Decimal | None:
     """A monetary amount object (or a bare number) as a Decimal; None when absent or unreadable."""
     if isinstance(money, dict):
         money = money.get("amount")
     if money is None or isinstance(money, bool):
         return None
+    text = money if type(money) is str else str(money)
+    if text in _AMOUNTS:
+        return _AMOUNTS[text]
     try:
-        d = Decimal(str(money))
+        d: Decimal | None = Decimal(text)
     except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
+        d = None
+    if d is not None and not d.is_finite():
+        d = None
+    if len(_AMOUNTS) >= _AMOUNTS_KEPT:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = d
+    return d
 
 
 def _sum(values: Iterable[Any]) -> Decimal | None:

@@ -235,8 +235,13 @@ class _Compile(Transformer):
     def code(self, items):
         return _unquote(items[0])
 
-    def cond(self, items):
-        return Cond(items[0], tuple(items[1:]))
+    @v_args(meta=True)
+    def cond(self, meta, items):
+        codes = tuple(items[1:])
+        if "" in codes:  # the reader counts a condition's element as read, which an empty one never is
+            raise MapError(f'`{items[0].text}=""`: a condition needs a code; an empty element meets none',
+                           Location(source=f"{self.file}:{meta.line}"))
+        return Cond(items[0], codes)
 
     def conds(self, items):
         return tuple(items)

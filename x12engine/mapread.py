@@ -124,8 +124,16 @@ class MapReader:
 
     def consume(self, tok: tuple, ref: Ref, scope: _Scope) -> None:
         element = scope.elem + ref.offset if ref.segment is None else ref.element
-        k = id(tok)  # a whole-segment ref (no element) marks the segment read, no element
-        self.consumed[k] = self.consumed.get(k, 0) | (0 if element is None else 1 << element)
+        self.mark(tok, element)
+
+    def mark(self, tok: tuple, element: int | None) -> None:
+        """Element ``element`` of ``tok`` was read (None: the segment was, no element).
+        Only elements with a value are marked, so a segment whose marks number its
+        non-empty elements has nothing left over (``_walk_leftovers``)."""
+        k = id(tok)
+        els = tok[0]
+        bit = 1 << element if element is not None and element < len(els) and els[element] else 0
+        self.consumed[k] = self.consumed.get(k, 0) | bit
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
         idx = self._by_loop.get(id(loop))
@@ -703,8 +711,9 @@ class MapReader:
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
         for c in conds:  # `at 2110C [EB01=C]`: the loop's choice carries the code, so it is read
-            k = id(self.segments(loop, c.ref.segment)[0])
-            self.consumed[k] = self.consumed.get(k, 0) | (1 << c.ref.element)
+            toks = self.segments(loop, c.ref.segment)
+            if toks:  # a `$field` step condition does not need its segment
+                self.mark(toks[0], c.ref.element)
         return True
 
     def derive(self, d: Derive, out: dict) -> None:
@@ -747,10 +756,16 @@ class MapReader:
         return unmapped
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
-        consumed = self.consumed
+        used_of = self.consumed.get
         for n, child in enumerate(loop.children):
             t = type(child)
-            if t is Loop:
+            if t is tuple:
+                # marks fall on non-empty elements only: as many marks as values, all read
+                used = used_of(id(child))
+                els = child[0]
+                if used is not None and used.bit_count() == len(els) - 1 - els.count(""):
+                    continue
+            elif t is Loop:
                 self._walk_leftovers(child, implied, unmapped, d)
                 continue
             if t is Unexpected:
@@ -763,7 +778,6 @@ class MapReader:
             sid = els[0]
             if sid in STRUCTURAL:
                 continue
-            used = consumed.get(id(child))
             if used is None:
                 imp = implied(loop.id, child)
                 if all(i in imp for i, v in enumerate(els) if i and v):
