@@ -89,6 +89,21 @@ def test_compiled_reader_reads_repeated_segments_as_the_interpreter_does(monkeyp
     assert whole == plain_whole and parts == plain_parts
 
 
+@pytest.mark.parametrize("fixture, old, new, check", [
+    # both alternatives of `tax_id = N104 [N103=FI] | REF02 [REF01=TJ]` present: the first wins
+    ("835-payment.x12", b"N1*PE*RIVERSIDE FAMILY CLINIC*XX*1234567893", b"N1*PE*RIVERSIDE FAMILY CLINIC*FI*111111111",
+     lambda m: m["payee"]["tax_id"] == "111111111"),
+    # a qualifier argument with no value (DTP02 of a service period)
+    ("837p-claims.x12", b"DTP*472*D8*", b"DTP*472**", lambda m: True),
+])
+def test_compiled_reader_reads_edited_fixtures_as_the_interpreter_does(monkeypatch, fixture, old, new, check):
+    data = (FIXTURES / fixture).read_bytes()
+    assert old in data
+    whole, parts, plain_whole, plain_parts = _both(monkeypatch, data.replace(old, new))
+    assert whole == plain_whole and parts == plain_parts
+    assert check(json.loads(whole)["transactions"][0]["model"])
+
+
 def _grown(path, first: str, repeats: int) -> bytes:
     """The fixture with its segments from the first ``first`` up to PLB/SE repeated (SE01 recounted);
     837 HL numbers are left alone: the reader does not need them unique."""

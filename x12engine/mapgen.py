@@ -24,7 +24,7 @@ from typing import Any, Callable
 from .grammar import value_at
 from .maplang import Binding, Block, SetConst
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
-from .transforms import CodeTransform, ReadIssue, Transform, _Simple
+from .transforms import CodeTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
 
 Runner = Callable[[Any, Any, dict, Any], None]
 
@@ -101,8 +101,10 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
             continue
         i += 1
         t = type(stmt)
-        if t is Read:
-            _guarded(g, {s[0] for s in stmt.sources}, "R.read_list" if stmt.is_list else "R.fast", stmt, seg_level)
+        if t is Read and not stmt.is_list:
+            _read_loop(g, 1, stmt, seg_level)
+        elif t is Read:
+            _guarded(g, {s[0] for s in stmt.sources}, "R.read_list", stmt, seg_level)
         elif t is Binding:
             needs = needs_of(stmt)
             _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
@@ -138,23 +140,37 @@ def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
     g.emit(3, "t = c[0]")
     _single(g, 3, stmts, rel=False)
     g.emit(2, "else:")
-    for key, part in _by_qualifier(stmts):
+    parts = _by_qualifier(stmts)
+    for e in sorted({key[0] for key, _ in parts if key is not None}):
+        # the candidates by their qualifier, sorted once (an 835 claim's NM1s: QC, IL, 82 …)
+        g.emit(3, f"by{e} = {{}}")
+        g.emit(3, "for x in c:")
+        g.emit(4, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
+        g.emit(4, "if rep in v:")
+        g.emit(5, "v = v.split(rep, 1)[0]")
+        g.emit(4, f"same = by{e}.get(v)")
+        g.emit(4, "if same is None:")
+        g.emit(5, f"by{e}[v] = [x]")
+        g.emit(4, "else:")
+        g.emit(5, "same.append(x)")
+    for key, part in parts:
         if key is None:
             for stmt in part:
-                _several(g, 3, stmt, "c")
+                _several(g, 3, stmt, "c", seg_level)
             continue
-        # the candidates holding the qualifier these bindings all require, found once
-        # (an 835 claim's NM1s: QC, IL, 82 … each read by a run of bindings)
         e, codes = key
-        k = g.const(codes)
-        g.emit(3, f"cc = [x for x in c if (v := (x[0][{e}] if len(x[0]) > {e} else '')) in {k}"
-                  f" or (rep in v and v.split(rep, 1)[0] in {k})]")
+        if len(codes) == 1:
+            g.emit(3, f"cc = by{e}.get({next(iter(codes))!r}, ())")
+        else:  # document order across the codes
+            k = g.const(codes)
+            g.emit(3, f"cc = [x for x in c if (v := (x[0][{e}] if len(x[0]) > {e} else '')) in {k}"
+                      f" or (rep in v and v.split(rep, 1)[0] in {k})]")
         g.emit(3, "if len(cc) == 1:")
         g.emit(4, "t = cc[0]")
         _single(g, 4, part, rel=False)
         g.emit(3, "elif cc:")
         for stmt in part:
-            _several(g, 4, stmt, "cc")
+            _several(g, 4, stmt, "cc", seg_level)
 
 
 def _key(stmt) -> tuple | None:
@@ -302,7 +318,7 @@ def _value(g: _Source, d: int, r: Read, src) -> None:
     _put(g, d, r, "value")
 
 
-def _several(g: _Source, d: int, stmt, cands: str) -> None:
+def _several(g: _Source, d: int, stmt, cands: str, seg_level: bool) -> None:
     """One binding when the loop holds several candidate segments: each value from
     the first candidate meeting its conditions with a value there. A run whose
     conditions more than one candidate meets, a run without conditions, and
@@ -314,7 +330,10 @@ def _several(g: _Source, d: int, stmt, cands: str) -> None:
     srcs = _sources(stmt)
     conds = srcs[0][2]
     fallback = "R.read_run" if type(stmt) is ReadRun else "R.fast"
-    if len(srcs) > 1 and type(stmt) is Read or not conds:
+    if type(stmt) is Read and (len(srcs) > 1 or not conds):
+        _read_loop(g, d, stmt, seg_level, cands)
+        return
+    if not conds:
         g.emit(d, f"{fallback}({k}, loop, out, scope)")
         return
     test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
@@ -343,6 +362,43 @@ def _several(g: _Source, d: int, stmt, cands: str) -> None:
     g.emit(d, "if got:")
     g.emit(d + 1, "key = id(t)")
     g.emit(d + 1, "consumed[key] = consumed.get(key, 0) | got")
+
+
+def _candidates(sid: str | None, seg_level: bool) -> str:
+    """The expression for the segments a source with this id may read."""
+    if sid is None:
+        return "(cur,)"
+    if seg_level:
+        return f"((cur,) if csid == {sid!r} else idx.get({sid!r}, ()))"
+    return f"idx.get({sid!r}, ())"
+
+
+def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None = None) -> None:
+    """``fast``, compiled: the first source with a candidate meeting its conditions and
+    holding a value gives the value (alternatives, several candidates, any segments).
+    ``cands``: the candidates already found, when every source reads that segment id."""
+    g.emit(d, "done = False")
+    for i, (sid, e, comp, conds, mask, src) in enumerate(r.sources):
+        dd = d
+        if i:
+            g.emit(d, "if not done:")
+            dd += 1
+        rel = sid is None
+        g.emit(dd, f"for t in {cands or _candidates(sid, seg_level)}:")
+        g.emit(dd + 1, "els = t[0]")
+        g.emit(dd + 1, "n = len(els)")
+        if conds:
+            test = " and ".join(_cond(g, ce, cc, codes, rel) for ce, cc, codes in conds)
+            g.emit(dd + 1, f"if not ({test}):")
+            g.emit(dd + 2, "continue")
+        _extract(g, dd + 1, e, comp, rel)
+        g.emit(dd + 1, "if raw:")
+        g.emit(dd + 2, "key = id(t)")
+        hit = mask if not rel else f"({(1 << e) | _mask(conds)} << base)"
+        g.emit(dd + 2, f"consumed[key] = consumed.get(key, 0) | {hit}")
+        g.emit(dd + 2, "done = True")
+        _value(g, dd + 2, r, src)
+        g.emit(dd + 2, "break")
 
 
 def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
@@ -376,12 +432,13 @@ def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
     _put(g, d + 1, r, "vals")
 
 
-def _cond(g: _Source, ce: int, cc: int | None, codes: frozenset) -> str:
-    """A condition on ``els`` (``n``: its length) as an expression, for the several-candidates case."""
+def _cond(g: _Source, ce: int, cc: int | None, codes: frozenset, rel: bool = False) -> str:
+    """A condition on ``els`` (``n``: its length) as an expression, for candidates tested one by one."""
     k = g.const(codes)
+    pos = _pos(ce, rel)
     if cc is not None:
-        return f"value_at(els, {ce}, {cc}, sep, R.rep) in {k}"
-    return f"((v := (els[{ce}] if n > {ce} else '')) in {k} or (rep in v and v.split(rep, 1)[0] in {k}))"
+        return f"value_at(els, {pos}, {cc}, sep, R.rep) in {k}"
+    return f"((v := (els[{pos}] if n > {pos} else '')) in {k} or (rep in v and v.split(rep, 1)[0] in {k}))"
 
 
 # ---------------------------------------------------------------------------- blocks
@@ -501,9 +558,9 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
 
 
 # ---------------------------------------------------------------------------- shared steps
-def _extract(g: _Source, d: int, e: int, comp: int | None) -> None:
+def _extract(g: _Source, d: int, e: int, comp: int | None, rel: bool = False) -> None:
     """``raw``: element ``e`` (component ``comp``) of ``els``, first repetition (``value_at``, inline)."""
-    g.emit(d, f"raw = els[{e}] if n > {e} else ''")
+    g.emit(d, f"raw = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
     g.emit(d, "if rep in raw:")
     g.emit(d + 1, "raw = raw.split(rep, 1)[0]")
     if comp is not None:
@@ -523,8 +580,13 @@ def _convert(g: _Source, d: int, r: Read, src) -> None:
         g.emit(d, f"value = {g.const(fn.table.enum_by_code())}.get(raw)")
         g.emit(d, "if value is None:")
         g.emit(d + 1, f"value = {slow}")
+    elif type(fn) is MoneyTransform:
+        g.emit(d, f"if {g.const(is_amount)}(raw):")
+        g.emit(d + 1, f"value = {{'amount': raw, 'currency': {MoneyTransform.CURRENCY!r}}}")
+        g.emit(d, "else:")
+        g.emit(d + 1, f"value = {slow}")
     else:
-        call = f"{g.const(fn._reader)}(raw)" if type(fn) is _Simple else f"{g.const(fn.read)}(raw, [])"
+        call = f"{g.const(fn._reader)}(raw)" if type(fn) is _Simple else f"{g.const(fn.read)}(raw, ())"
         g.emit(d, "try:")
         g.emit(d + 1, f"value = {call}")
         g.emit(d, "except ReadIssue:")

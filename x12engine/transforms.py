@@ -331,6 +331,12 @@ AMOUNT_PATTERN = r"-?(\d+(\.\d*)?|\.\d+)"  # an X12 R amount as text; the Money 
 _AMOUNT = re.compile(AMOUNT_PATTERN)
 
 
+def is_amount(raw: str) -> bool:
+    """``AMOUNT_PATTERN`` without the regex engine (isdecimal is ``\\d``): [-] digits [. digits*] | [-] . digits."""
+    head, dot, tail = (raw[1:] if raw[:1] == "-" else raw).partition(".")
+    return (head.isdecimal() and (not tail or tail.isdecimal())) or (not head and bool(dot) and tail.isdecimal())
+
+
 class MoneyTransform(Transform):
     """An X12 amount (R) as PokitDok's monetary amount object ``{"amount": "60.00", "currency": "USD"}``.
 
@@ -341,9 +347,7 @@ class MoneyTransform(Transform):
     CURRENCY = "USD"
 
     def read(self, raw, quals):
-        # AMOUNT_PATTERN without the regex engine (isdecimal is \d): [-] digits [. digits*] | [-] . digits
-        head, dot, tail = (raw[1:] if raw[:1] == "-" else raw).partition(".")
-        if not ((head.isdecimal() and (not tail or tail.isdecimal())) or (not head and dot and tail.isdecimal())):
+        if not is_amount(raw):
             raise ReadIssue("is not an amount", {"amount": raw, "currency": self.CURRENCY})
         return {"amount": raw, "currency": self.CURRENCY}
 
