@@ -165,3 +165,42 @@ def test_marks_fall_on_elements_with_values_only(monkeypatch):
     wrong = [(els[0], used) for used, els in seen
              if any(used >> i & 1 and (i >= len(els) or i == 0 or not els[i]) for i in range(used.bit_length()))]
     assert wrong == []
+
+
+CUSTOM = '''map t-alternatives "bindings no bundled map has"
+transaction 278
+guide 005010X217
+model AlternativesTest
+set BHT02 = 13
+object subscriber at 2000A/2000B/2000C/2010C {
+    (born, born_end) = DMG02 [DMG01=D8] | NM109 as period DMG01
+    id = NM109 [NM108=ZZ] | NM109 [NM108=MI]
+}
+'''
+
+
+def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch, tmp_path):
+    """Alternatives of a two-target binding with a qualifier argument: the first source
+    with a value gives the value (the second would read NM109 as a date and warn)."""
+    from x12engine.mapcatalog import compile_map
+    from x12engine.mapread import MapReader
+    from x12engine.parser import Reader
+
+    path = tmp_path / "t.x12m"
+    path.write_text(CUSTOM)
+    c = compile_map(path)
+
+    def read(compile: bool):
+        monkeypatch.setattr(mapplan, "_PROGRAMS", {})
+        monkeypatch.setattr(mapplan, "COMPILE", compile)
+        ctx = next(iter(Reader(FIXTURES / "278-request.x12").transactions(keep=False)))
+        r = MapReader(c, ctx.interchange, ctx.group, ctx.transaction)
+        model = r.read()
+        left = r.leftovers(c.implied)
+        return json.dumps(model), [f.to_dict() for f in r.findings], len(left)
+
+    compiled, plain = read(True), read(False)
+    assert compiled == plain
+    model = json.loads(compiled[0])
+    assert model["subscriber"] == {"born": "1980-01-01", "id": "MEM000123"}
+    assert not [f for f in compiled[1] if f["code"] == "unreadable_value"]

@@ -105,6 +105,8 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
             _read_loop(g, 1, stmt, seg_level)
         elif t is Read:
             _guarded(g, {s[0] for s in stmt.sources}, "R.read_list", stmt, seg_level)
+        elif t is Binding and _general(g, stmt, seg_level):
+            pass
         elif t is Binding:
             needs = needs_of(stmt)
             _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
@@ -399,6 +401,84 @@ def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None =
         g.emit(dd + 2, "done = True")
         _value(g, dd + 2, r, src)
         g.emit(dd + 2, "break")
+
+
+def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
+    """The bindings ``Read`` leaves out, compiled where their sources are plain (named
+    segment, same-segment conditions): qualifier arguments and several targets
+    (``(start, end) = DTP03 as period DTP02``), and pointers into a pool
+    (``x[] = SV107-01 | … via diagnoses code``). ``_binding`` and ``pointers``,
+    as code; False for the others (repetitions, lists, relative or envelope refs)."""
+    if b.repeats or (b.is_list and b.via is None):
+        return False
+    fn = b.fn
+    quals = fn.qualifiers
+    for src in b.sources:
+        ref = src.ref
+        if ref.segment is None or ref.segment in ENVELOPE or ref.element is None:
+            return False
+        if any(c.ref.segment != ref.segment or c.ref.element is None for c in src.conds):
+            return False
+    if any(q.segment is None or q.element is None for q in quals):
+        return False
+    kb, kfn = g.const(b), g.const(fn)
+    d = 1
+    if b.via is not None:
+        g.emit(d, "vals = []")
+    else:
+        g.emit(d, "done = False")
+    for i, src in enumerate(b.sources):
+        ref = src.ref
+        dd = d
+        if i and b.via is None:
+            g.emit(d, "if not done:")
+            dd += 1
+        conds = tuple((c.ref.element, c.ref.component, frozenset(c.codes)) for c in src.conds)
+        g.emit(dd, f"for t in {_candidates(ref.segment, seg_level)}:")
+        g.emit(dd + 1, "els = t[0]")
+        g.emit(dd + 1, "n = len(els)")
+        if conds:
+            test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
+            g.emit(dd + 1, f"if not ({test}):")
+            g.emit(dd + 2, "continue")
+        _extract(g, dd + 1, ref.element, ref.component)
+        g.emit(dd + 1, "if raw:")
+        d2 = dd + 2
+        g.emit(d2, "key = id(t)")
+        g.emit(d2, f"consumed[key] = consumed.get(key, 0) | {(1 << ref.element) | _mask(conds)}")
+        ksrc = g.const(src)
+        if b.via is not None:
+            g.emit(d2, f"vals.append(R.pointed({kb}, raw, t, loop, scope, {ksrc}))")
+            g.emit(d2, "break")
+            continue
+        for j, q in enumerate(quals):  # read alongside, and marked read when they hold a value
+            g.emit(d2, f"q{j} = value_at(els, {q.element}, {q.component}, sep, R.rep)")
+            g.emit(d2, f"if n > {q.element} and els[{q.element}]:")
+            g.emit(d2 + 1, f"consumed[key] |= {1 << q.element}")
+        args = "[" + ", ".join(f"q{j}" for j in range(len(quals))) + "]"
+        g.emit(d2, f"value = R.convert({kfn}, raw, t, loop, scope, {kb}, {ksrc}, {args})")
+        g.emit(d2, "done = True")
+        if len(b.targets) == 1:
+            dflt = b.default
+            d3 = d2
+            if dflt is not None and dflt.elide and dflt.constant:
+                if dflt.rest is None:
+                    g.emit(d2, f"if value != {dflt.first!r}:")
+                else:
+                    g.emit(d2, f"if value != ({dflt.first!r} if index == 0 else {dflt.rest!r}):")
+                d3 += 1
+            g.emit(d3, f"set_path(tg, {b.targets[0]!r}, value)")
+        else:
+            keep_null = bool(getattr(fn, "keep_null", False))
+            g.emit(d2, "parts = value if type(value) is tuple else (value, None)")
+            for j, name in enumerate(b.targets):  # zip(targets, parts): a short tuple fills fewer
+                g.emit(d2, f"if len(parts) > {j}{'' if keep_null else f' and parts[{j}] is not None'}:")
+                g.emit(d2 + 1, f"set_path(tg, {name!r}, parts[{j}])")
+        g.emit(d2, "break")
+    if b.via is not None:
+        g.emit(d, "if vals:")
+        g.emit(d + 1, f"set_path(tg, {b.targets[0]!r}, vals)")
+    return True
 
 
 def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:

@@ -512,24 +512,29 @@ class MapReader:
 
     def pointers(self, b: Binding, loop: Loop, target: dict, scope: _Scope) -> None:
         """`x[] = A | B via POOL FIELD`: each element is a 1-based position in the pool list; the JSON gets that item's FIELD."""
-        items, refs = self.pools.get(b.via[0], ([], []))
         values = []
         for src in b.sources:
             tok, raw = self.locate(src, loop, scope)
             if tok is None:
                 continue
             self.consume_source(tok, src, scope)
-            n = _pointer(raw)
-            if 0 < n <= len(items) and b.via[1] in items[n - 1]:
-                value = items[n - 1][b.via[1]]
-                refs.append(value)
-            else:  # kept as `#<pointer>`, which the builder writes back as it is
-                value = "#" + raw
-                self.warn("unreadable_value", f"{scope.prefix}{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
-                          self.where(tok, loop, src.ref.text))
-            values.append(value)
+            values.append(self.pointed(b, raw, tok, loop, scope, src))
         if values:
             set_path(target, b.targets[0], values)
+
+    def pointed(self, b: Binding, raw: str, tok: tuple, loop: Loop, scope: _Scope, src: Source) -> Any:
+        """The pool item field a pointer names (recorded, so a pool its pointers rebuild is
+        elided), or `#<pointer>` with a warning when it names no item."""
+        items, refs = self.pools.get(b.via[0], ((), []))
+        n = _pointer(raw)
+        if 0 < n <= len(items) and b.via[1] in items[n - 1]:
+            value = items[n - 1][b.via[1]]
+            refs.append(value)
+            return value
+        # kept as `#<pointer>`, which the builder writes back as it is
+        self.warn("unreadable_value", f"{scope.prefix}{b.targets[0]}: the pointer is not a position in {b.via[0]}; kept as #pointer",
+                  self.where(tok, loop, src.ref.text))
+        return "#" + raw
 
     def elide_pools(self, body: list, sub: dict) -> None:
         """A pool list that the pointers alone rebuild (same items, same order, nothing else) is left out."""
@@ -848,6 +853,8 @@ def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
 
 def _pointer(raw: str) -> int:
     """A 1-based pointer; senders write `1.0` for 1 too."""
+    if len(raw) < 19 and raw.isascii() and raw.isdigit():
+        return int(raw)
     try:
         d = Decimal(raw)
     except InvalidOperation:
