@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .grammar import value_at
-from .maplang import Binding, Block, SetConst
+from .maplang import Binding, Block, SetConst, When
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
 from .transforms import CodeTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
 
@@ -111,6 +111,10 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
             needs = needs_of(stmt)
             _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
         elif t is Block and _block(g, stmt, seg_level):
+            pass
+        elif t is SetConst and _set_const(g, stmt, seg_level):
+            pass
+        elif t is When and _when(g, stmt, seg_level):
             pass
         elif t is Block or t is SetConst:
             key = trigger(stmt)
@@ -478,6 +482,51 @@ def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
     if b.via is not None:
         g.emit(d, "if vals:")
         g.emit(d + 1, f"set_path(tg, {b.targets[0]!r}, vals)")
+    return True
+
+
+def _set_const(g: _Source, sc: SetConst, seg_level: bool) -> bool:
+    """`set`/`default REF = code`: the element marked read where it holds the code
+    (`@sequence`: whatever it holds)."""
+    ref = sc.ref
+    if ref.segment is None or ref.segment in ENVELOPE or ref.element is None:
+        return False
+    e = ref.element
+    g.emit(1, f"for t in {_candidates(ref.segment, seg_level)}:")
+    g.emit(2, "els = t[0]")
+    d = 2
+    if sc.value != "@sequence":
+        g.emit(2, f"if value_at(els, {e}, {ref.component}, sep, R.rep) == {sc.value!r}:")
+        d = 3
+    g.emit(d, "key = id(t)")
+    g.emit(d, f"consumed[key] = consumed.get(key, 0) | ({1 << e} if len(els) > {e} and els[{e}] else 0)")
+    return True
+
+
+def _when(g: _Source, w: When, seg_level: bool) -> bool:
+    """`when P1, P2 | field {…} else {…}` over one-step paths without conditions: the
+    branch chosen by the child loops the instance holds, its function called directly."""
+    from .mapplan import program
+
+    paths = (w.path, *w.more)
+    if any(len(p) != 1 or p[0].conds for p in paths):
+        return False
+    branches = []
+    for body in (w.then, w.otherwise):
+        prog = program(body)
+        run = prog.run_item if seg_level else prog.run
+        if run is None:
+            return False
+        branches.append(g.const(run))
+    ids = [p[0].loop for p in paths]
+    if w.many:
+        test = " + ".join(f"len(idx.get({i!r}, ()))" for i in ids) + " > 1"
+    else:
+        test = " or ".join(f"{i!r} in idx" for i in ids)
+    g.emit(1, f"if {test}:")
+    g.emit(2, f"{branches[0]}(R, loop, out, scope)")
+    g.emit(1, "else:")
+    g.emit(2, f"{branches[1]}(R, loop, out, scope)")
     return True
 
 
