@@ -204,3 +204,48 @@ def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch,
     model = json.loads(compiled[0])
     assert model["subscriber"] == {"born": "1980-01-01", "id": "MEM000123"}
     assert not [f for f in compiled[1] if f["code"] == "unreadable_value"]
+
+
+def _reference_leftovers(reader, implied) -> dict[int, list[int] | None]:
+    """Segment index → its unread elements (None: the whole segment), element by element."""
+    from x12engine.mapread import STRUCTURAL
+    from x12engine.tree import Loop
+
+    out: dict[int, list[int] | None] = {}
+
+    def walk(loop) -> None:
+        for child in loop.children:
+            if type(child) is Loop:
+                walk(child)
+            elif type(child) is tuple and child[0][0] not in STRUCTURAL:
+                els = child[0]
+                used = reader.consumed.get(id(child))
+                imp = implied(loop.id, child)
+                left = [i for i, v in enumerate(els) if i and v and i not in imp and (used is None or not used >> i & 1)]
+                if left:
+                    out[child[1]] = None if used is None else left
+    walk(reader.txn.body)
+    return out
+
+
+def test_leftovers_are_the_elements_no_statement_read(monkeypatch):
+    """The walk's shortcuts (mark counts, fixed-code masks) against a plain element-by-element reading."""
+    from x12engine import mapread
+
+    require_corpus()
+    compared = []
+    real = mapread.MapReader.leftovers
+
+    def checked(self, implied):
+        got = real(self, implied)
+        kept = {e["index"]: e.get("patch") for e in got if "unexpected" not in e}
+        assert kept == _reference_leftovers(self, implied)
+        compared.append(len(kept))
+        return got
+
+    monkeypatch.setattr(mapread.MapReader, "leftovers", checked)
+    paths = [p for p in FIXTURES.glob("*.x12") if p.name[:3] in SUPPORTED]
+    paths += [CORPUS / r["path"] for r in corpus_rows() if r["transaction_set"][:3] in SUPPORTED]
+    for path in paths:
+        to_models(path)
+    assert len(compared) > 100 and sum(compared) > 50

@@ -768,8 +768,10 @@ class MapReader:
                 # marks fall on non-empty elements only: as many marks as values, all read
                 used = used_of(id(child))
                 els = child[0]
-                if used is not None and used.bit_count() == len(els) - 1 - els.count(""):
-                    continue
+                if used is not None:
+                    values = len(els) - 1 - els.count("")
+                    if used.bit_count() == values or (used | implied.mask(loop.id, els)).bit_count() == values:
+                        continue  # (or the rest holds only the codes the guide fixes: NM101, HL03)
             elif t is Loop:
                 self._walk_leftovers(child, implied, unmapped, d)
                 continue
@@ -881,6 +883,19 @@ class Implied:
                 fixed = {e: code for e, comp, code, _ in fixed_codes(node) if comp is None}
                 common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
             self.fixed[key] = common or {}
+        self.bits = {key: tuple((i, code, 1 << i) for i, code in fixed.items()) for key, fixed in self.fixed.items() if fixed}
+
+    def mask(self, loop_id: str, els: list[str]) -> int:
+        """The implied elements of a segment as a bit mask (bit i: element i holds its fixed code)."""
+        fixed = self.bits.get((loop_id, els[0]))
+        if not fixed:
+            return 0
+        n = len(els)
+        m = 0
+        for i, code, bit in fixed:
+            if i < n and els[i] == code:
+                m |= bit
+        return m
 
     def __call__(self, loop_id: str, tok: tuple) -> set[int]:
         fixed = self.fixed.get((loop_id, tok[0][0]))
