@@ -612,8 +612,9 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(3, "claimed.add(id(ch))")
         g.emit(3, "sub = {}")
         g.emit(3, f"{body_run}(R, ch, sub, Scope(index=i))")
-        g.emit(3, "if R.pools:")
-        g.emit(4, f"R.elide_pools({g.const(blk.body)}, sub)")
+        if inner.pools:  # only a list declaring pools has any to elide
+            g.emit(3, "if R.pools:")
+            g.emit(4, f"R.elide_pools({g.const(blk.body)}, sub)")
         g.emit(3, "items.append(sub)")
         g.emit(2, "if items:")
         g.emit(3, f"set_path(out, {blk.name!r}, items)")
@@ -635,10 +636,18 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
         d = 4
     g.emit(d, "sub = {}")
     g.emit(d, f"{body_run}(R, ch, sub, sc)")
-    g.emit(d, "if R.pools:")
-    g.emit(d + 1, f"R.elide_pools({g.const(blk.body)}, sub)")
+    if inner.pools:
+        g.emit(d, "if R.pools:")
+        g.emit(d + 1, f"R.elide_pools({g.const(blk.body)}, sub)")
     g.emit(d, "if sub:")
-    g.emit(d + 1, f"merge(out, {blk.name!r}, sub)")
+    if "." in blk.name:
+        g.emit(d + 1, f"merge(out, {blk.name!r}, sub)")
+    else:  # _merge for a plain name
+        g.emit(d + 1, f"ex = out.get({blk.name!r})")
+        g.emit(d + 1, "if isinstance(ex, dict):")
+        g.emit(d + 2, "ex.update(sub)")
+        g.emit(d + 1, "else:")
+        g.emit(d + 2, f"out[{blk.name!r}] = sub")
     return True
 
 
