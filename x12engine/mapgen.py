@@ -19,6 +19,7 @@ file equal to the plain interpreter's.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from .grammar import value_at
@@ -75,19 +76,6 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
 
     g = _Source()
     g.ns.update(Scope=_Scope, merge=_merge, set_path=set_path)
-    g.emit(0, "def run(R, loop, out, scope):")
-    g.emit(1, "idx = R._by_loop.get(id(loop))")
-    g.emit(1, "if idx is None:")
-    g.emit(2, "idx = R.index(loop)")
-    g.emit(1, "consumed = R.consumed")
-    g.emit(1, "rep = R.rep_split")
-    g.emit(1, "sep = R.comp")
-    g.emit(1, "tg = R.meta if scope.meta else out")
-    g.emit(1, "index = scope.index")
-    if seg_level:
-        g.emit(1, "cur = scope.seg")
-        g.emit(1, "csid = cur[0][0]")
-        g.emit(1, "base = scope.elem")
     i = 0
     while i < len(body):
         stmt = body[i]
@@ -122,9 +110,30 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
         else:  # when, derivations: they find what they need themselves
             g.emit(1, f"R.stmt({g.const(stmt)}, loop, out, scope)")
     g.emit(1, "return None")
-    text = "\n".join(g.lines) + "\n"
+    body_text = "\n".join(g.lines)
+    used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", body_text))
+    # the prologue loads only what the body uses: a loop instance runs it once
+    prologue = ["def run(R, loop, out, scope):"]
+    if "idx" in used:
+        prologue += ["    idx = R._by_loop.get(id(loop))", "    if idx is None:", "        idx = R.index(loop)"]
+    for name, line in _PROLOGUE:
+        if name in used and (seg_level or name not in ("cur", "csid", "base")):
+            prologue.append("    " + line)
+    text = "\n".join(prologue) + "\n" + body_text + "\n"
     exec(compile(text, f"<map list {label}{' (item)' if seg_level else ''}>", "exec"), g.ns)
     return g.ns["run"]
+
+
+_PROLOGUE = (  # (name, how the generated function gets it), in dependency order
+    ("consumed", "consumed = R.consumed"),
+    ("rep", "rep = R.rep_split"),
+    ("sep", "sep = R.comp"),
+    ("tg", "tg = R.meta if scope.meta else out"),
+    ("index", "index = scope.index"),
+    ("cur", "cur = scope.seg"),
+    ("csid", "csid = scope.seg[0][0]"),
+    ("base", "base = scope.elem"),
+)
 
 
 # ---------------------------------------------------------------------------- plain bindings
