@@ -115,7 +115,7 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
     # the prologue loads only what the body uses: a loop instance runs it once
     prologue = ["def run(R, loop, out, scope):"]
     if "idx" in used:
-        prologue += ["    idx = R._by_loop.get(id(loop))", "    if idx is None:", "        idx = R.index(loop)"]
+        prologue.append("    idx = R.index(loop)")
     for name, line in _PROLOGUE:
         if name in used and (seg_level or name not in ("cur", "csid", "base")):
             prologue.append("    " + line)
