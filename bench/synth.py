@@ -2,7 +2,7 @@
 
 837: the subscriber hierarchy (every HL from the first HL03=22 to SE) is
 repeated with fresh HL numbers. 835: the header-number loops (LX to the last
-claim) are repeated. SE01 is recomputed so the result still reads as valid.
+claim) are repeated, LX01 numbered afresh. SE01 is recomputed so the result still reads as valid.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def grow(path: Path, target_segments: int, newline: bool = True) -> str:
         raise ValueError(f"no growth rule for {body[0][1]}")
     out = [list(s) for s in segs[:st]] + [list(s) for s in head]
     hl_next = max((int(s[1]) for s in head if s[0] == "HL"), default=0) + 1
+    lx_next = 1
     while len(out) < target_segments:
         mapping: dict[str, str] = {}
         for s in block:
@@ -46,6 +47,9 @@ def grow(path: Path, target_segments: int, newline: bool = True) -> str:
                 s[1] = new
                 if s[2] in mapping:
                     s[2] = mapping[s[2]]
+            elif s[0] == "LX" and body[0][1] == "835":  # the 835's header numbers are unique in the set
+                s[1] = str(lx_next)
+                lx_next += 1
             out.append(s)
     if body[0][1] == "835":
         out.extend(list(s) for s in body_tail)
