@@ -632,3 +632,26 @@ def test_kind_and_counts_come_from_the_tokenizer_not_fixed_columns(tmp_path):
     res = batch.convert_one(batch.Task(0, str(tree), str(tmp_path / "t.out.x12"), tree.stat().st_size, "x12", "model", None))
     assert res.status == "converted"
     assert res.segments == sum(1 for _ in Tokenizer(tmp_path / "t.out.x12")) == sum(1 for _ in Tokenizer(trimmed.encode()))
+
+
+def test_json_output_is_compact_unless_an_indent_is_asked_for(tmp_path):
+    src = tmp_path / "in"
+    copy_fixtures(src, ["835-payment.x12"])
+    assert invoke(str(src), "--to", "json", "--out", str(tmp_path / "flat"), "--quiet").exit_code == 0
+    assert invoke(str(src), "--to", "json", "--out", str(tmp_path / "pretty"), "--quiet", "--indent", "2").exit_code == 0
+    flat = (tmp_path / "flat" / "835-payment.x12.json").read_text()
+    pretty = (tmp_path / "pretty" / "835-payment.x12.json").read_text()
+    assert flat.count("\n") == 1 and ", " not in flat.replace('", "', "")  # one line, no padding
+    assert pretty.startswith('{\n  "') and pretty.count("\n") > 100
+    assert json.loads(flat) == json.loads(pretty)
+    assert flat.isascii() and pretty.isascii()
+
+
+def test_parse_indent_zero_prints_one_compact_line():
+    src = str(FIXTURES / "837p-claims.x12")
+    runner = CliRunner()
+    pretty = runner.invoke(main, ["parse", src, "--quiet"])
+    flat = runner.invoke(main, ["parse", src, "--quiet", "--indent", "0"])
+    assert pretty.exit_code == flat.exit_code == 0
+    assert pretty.output.startswith('{\n "') and flat.output.count("\n") == 1
+    assert json.loads(flat.output) == json.loads(pretty.output)
