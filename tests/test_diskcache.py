@@ -65,3 +65,28 @@ def test_cached_guide_equals_parsed_guide(cache_in, tmp_path):
     edited.write_text(src.read_text() + "\n# edited\n")
     assert load_guide(edited).transaction == "270"
     assert len(list(cache_in.iterdir())) == before + 1  # the edited text is an entry of its own
+
+
+def test_generated_map_code_is_compiled_once_then_loaded(cache_in, monkeypatch):
+    """mapgen's compiled lists come back from the cache as the same code, not compiled again."""
+    import builtins
+
+    from x12engine import mapgen
+
+    text = "def run(R, loop, out, scope):\n    out['x'] = R\n    return None\n"
+    first = mapgen._code(text, "<map list test>")
+    compiled = []
+    real = builtins.compile
+    monkeypatch.setattr(mapgen, "compile", lambda *a, **k: compiled.append(a) or real(*a, **k), raising=False)
+    again = mapgen._code(text, "<map list test>")
+    assert compiled == [] and again == first  # loaded, equal code object
+    ns: dict = {}
+    exec(again, ns)
+    out: dict = {}
+    ns["run"](7, None, out, None)
+    assert out == {"x": 7}
+    other = mapgen._code(text.replace("'x'", "'y'"), "<map list test>")
+    assert len(compiled) == 1 and other != first  # another text is compiled
+    for f in cache_in.iterdir():
+        f.write_bytes(b"\x80garbage")
+    assert mapgen._code(text, "<map list test>") == first  # a damaged entry: compiled afresh

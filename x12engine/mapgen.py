@@ -19,9 +19,12 @@ file equal to the plain interpreter's.
 """
 from __future__ import annotations
 
+import marshal
 import re
+from importlib.util import MAGIC_NUMBER
 from typing import Any, Callable
 
+from .diskcache import cached
 from .grammar import value_at
 from .maplang import Binding, Block, SetConst, When
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
@@ -120,8 +123,20 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
         if name in used and (seg_level or name not in ("cur", "csid", "base")):
             prologue.append("    " + line)
     text = "\n".join(prologue) + "\n" + body_text + "\n"
-    exec(compile(text, f"<map list {label}{' (item)' if seg_level else ''}>", "exec"), g.ns)
+    exec(_code(text, f"<map list {label}{' (item)' if seg_level else ''}>"), g.ns)
     return g.ns["run"]
+
+
+def _code(text: str, name: str):
+    """The generated text compiled; the code object comes from the disk cache when the same
+    text was compiled before (compiling a large map's lists costs ~0.3-0.7 s per process,
+    which a one-file command would pay every time). The key is the text itself and the
+    interpreter's bytecode version, so a cached entry can only be this compilation."""
+    data = cached("x12c", f"{name}\0{text}", MAGIC_NUMBER, lambda: marshal.dumps(compile(text, name, "exec")))
+    try:
+        return marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # a damaged entry: compile afresh
+        return compile(text, name, "exec")
 
 
 _PROLOGUE = (  # (name, how the generated function gets it), in dependency order
