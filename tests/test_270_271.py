@@ -229,3 +229,13 @@ def test_every_corpus_270_271_reads_without_error():
     for r in rows:
         doc = to_models(CORPUS / r["path"])
         assert all(t["model"] is not None for t in doc["transactions"]), r["path"]
+
+
+def test_a_5010_271_under_a_stale_00401_isa12_reads_like_the_original():
+    data = (FIXTURES / "271-benefit-entities.x12").read_bytes()
+    stale = data.replace(b"*00501*", b"*00401*", 1)
+    assert stale != data
+    want, got = to_models(data), to_models(stale)
+    assert got["transactions"][0]["model"]["coverage"]["service_type_codes"] == ["30", "88"]  # EB03 30^88 split
+    assert got["transactions"][0]["model"] == want["transactions"][0]["model"]
+    assert "isa12_mislabeled" in [f["code"] for f in got["findings"]]

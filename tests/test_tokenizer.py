@@ -272,3 +272,21 @@ def test_segments_before_a_bad_id_still_reach_the_caller():
         for tok in Tokenizer(data):
             got.append(tok[0][0])
     assert got == ["ISA", "GS", "ST", "NM1"]
+
+
+def test_punctuation_isa11_under_a_stale_00401_is_the_repetition_separator():
+    # a 5010 interchange whose ISA12 was left at 00401: ISA11 '^' still splits repetitions
+    data = (isa(repetition="^", version="00401") + BODY.replace("SE*", "EB*1**1^33^35~SE*", 1)).encode()
+    t = Tokenizer(data)
+    eb = [x[0] for x in t if x[0][0] == "EB"]
+    assert t.delimiters.repetition == "^"
+    assert [f.code for f in t.findings] == ["isa12_mislabeled"]
+    assert "00401" in t.findings[0].message and "1^33" not in t.findings[0].message
+    assert eb == [["EB", "1", "", "1^33^35"]]  # tokens keep the text; readers split on the separator
+
+
+def test_isa11_is_the_repetition_separator_from_00402_on():
+    t = Tokenizer((isa(repetition="`", version="00402") + BODY).encode())
+    list(t)
+    assert t.delimiters.repetition == "`"
+    assert t.findings == []

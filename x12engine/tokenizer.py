@@ -157,9 +157,23 @@ class Tokenizer:
                 elements = buf[at:pos].split(e)
                 version = elements[12].strip() if len(elements) > 12 else ""
                 rep: str | None = None
-                if version >= "00501":
-                    cand = elements[11] if len(elements) > 11 else ""
-                    if len(cand) == 1 and not cand.isalnum() and cand not in (e, comp, term):
+                cand = elements[11] if len(elements) > 11 else ""
+                separator = len(cand) == 1 and not cand.isalnum() and cand not in (e, comp, term)
+                if version < "00402" and separator and cand != " ":
+                    # before 00402 ISA11 is the standards code 'U'; punctuation there is a later
+                    # sender's repetition separator under a stale ISA12, and leaving it unsplit
+                    # would read '1^33^35' as one code
+                    rep = cand
+                    self.findings.append(
+                        Finding(
+                            "warning",
+                            "isa12_mislabeled",
+                            f"ISA12 is {version or '?'} but ISA11 {cand!r} is a repetition separator (a 00402+ header); repetitions are split",
+                            where,
+                        )
+                    )
+                elif version >= "00402":  # ISA11 became the repetition separator in 00402
+                    if separator:
                         rep = cand
                     else:
                         self.findings.append(
