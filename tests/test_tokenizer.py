@@ -290,3 +290,22 @@ def test_isa11_is_the_repetition_separator_from_00402_on():
     list(t)
     assert t.delimiters.repetition == "`"
     assert t.findings == []
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64, 1 << 16])
+def test_bytes_that_are_not_utf8_are_kept_and_reported_once_with_their_offset(chunk):
+    body = BODY.replace("GS*HC*S*R", "GS*HC*S*R~NM1*IL*1*MU\xd1OZ\x92", 1)
+    data = b"\xef\xbb\xbf" + (isa() + body).encode("latin-1")
+    t = Tokenizer(data, chunk_size=chunk)
+    nm1 = [x[0] for x in t if x[0][0] == "NM1"][0]
+    first = data.index(b"\xd1")
+    assert [(f.code, f.location.offset) for f in t.findings] == [("not_utf8", first)]
+    assert "2 byte(s)" in t.findings[0].message and "MU" not in t.findings[0].message
+    assert nm1[3].encode("utf-8", "surrogateescape") == "MU\xd1OZ\x92".encode("latin-1")
+
+
+def test_utf8_text_is_not_reported():
+    data = (isa() + BODY.replace("GS*HC*S*R", "GS*HC*S*R~NM1*IL*1*MUÑOZ", 1)).encode("utf-8")
+    t = Tokenizer(data, chunk_size=3)  # a character split across reads
+    assert [x[0][3] for x in t if x[0][0] == "NM1"] == ["MUÑOZ"]
+    assert t.findings == []

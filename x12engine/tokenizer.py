@@ -88,6 +88,15 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
+def _undecoded(text: str) -> list[int]:
+    """Positions of the surrogate escapes ``surrogateescape`` left for bytes that are not UTF-8."""
+    try:
+        text.encode("utf-8")
+        return []
+    except UnicodeEncodeError:
+        return [i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff"]
+
+
 class Tokenizer:
     """Iterate over segments of one X12 stream (any number of interchanges), or over
     ``batches()`` of them.
@@ -113,6 +122,9 @@ class Tokenizer:
     def _chunks(self) -> Iterator[str]:
         fh, _, owned = _open(self._source)
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        undecoded = 0  # bytes that are not UTF-8, kept as surrogate escapes
+        first_at = 0
+        read = 0
         try:
             first = True
             while True:
@@ -120,16 +132,43 @@ class Tokenizer:
                 if not raw:
                     break
                 if first:
+                    while len(raw) < 3:  # room to see a whole BOM, however small the reads
+                        more = fh.read(self.chunk_size)
+                        if not more:
+                            break
+                        raw += more
                     if raw.startswith(codecs.BOM_UTF8):
                         raw = raw[3:]
                         self._bom = 3
                     first = False
+                start = read - len(decoder.getstate()[0])  # byte offset of this text's first character
+                read += len(raw)
                 text = decoder.decode(raw)
                 if text:
+                    if not text.isascii():
+                        bad = _undecoded(text)
+                        if bad and not undecoded:
+                            first_at = self._bom + start + len(text[: bad[0]].encode("utf-8", "surrogateescape"))
+                        undecoded += len(bad)
                     yield text
             tail = decoder.decode(b"", final=True)
             if tail:
+                bad = _undecoded(tail)
+                if bad and not undecoded:
+                    first_at = self._bom + read - len(tail.encode("utf-8", "surrogateescape")) + bad[0]
+                undecoded += len(bad)
                 yield tail
+            if undecoded:
+                # names in legacy code pages (cp1252 'Ñ') are the usual cause; the bytes are kept,
+                # so a file written back is byte-identical, but JSON shows them as \udcXX escapes
+                self.findings.append(
+                    Finding(
+                        "warning",
+                        "not_utf8",
+                        f"{undecoded} byte(s) are not UTF-8 (the first at byte {first_at}); they are kept as-is",
+                        self._where(offset=first_at),
+                    )
+                )
         finally:
             if owned:
                 fh.close()
