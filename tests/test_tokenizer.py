@@ -309,3 +309,12 @@ def test_utf8_text_is_not_reported():
     t = Tokenizer(data, chunk_size=3)  # a character split across reads
     assert [x[0][3] for x in t if x[0][0] == "NM1"] == ["MUÑOZ"]
     assert t.findings == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 16])
+def test_a_utf16_file_reads_like_its_utf8_text_with_a_warning(codec, chunk):
+    text = isa() + BODY
+    t = Tokenizer(text.encode(codec), chunk_size=chunk)
+    assert [x[0] for x in t] == [x[0] for x in Tokenizer(text.encode())]
+    assert [f.code for f in t.findings] == ["utf16"]

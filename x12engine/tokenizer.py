@@ -88,6 +88,15 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec a file starting with ``head`` is in (by BOM, or by a NUL-interleaved "ISA"), or None."""
+    if head.startswith((codecs.BOM_UTF16_LE, b"I\0S\0A\0")):
+        return "utf-16" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-le"
+    if head.startswith((codecs.BOM_UTF16_BE, b"\0I\0S\0A")):
+        return "utf-16" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-be"
+    return None
+
+
 def _undecoded(text: str) -> list[int]:
     """Positions of the surrogate escapes ``surrogateescape`` left for bytes that are not UTF-8."""
     try:
@@ -132,7 +141,7 @@ class Tokenizer:
                 if not raw:
                     break
                 if first:
-                    while len(raw) < 3:  # room to see a whole BOM, however small the reads
+                    while len(raw) < 6:  # room to see a BOM or a UTF-16 "ISA", however small the reads
                         more = fh.read(self.chunk_size)
                         if not more:
                             break
@@ -140,6 +149,14 @@ class Tokenizer:
                     if raw.startswith(codecs.BOM_UTF8):
                         raw = raw[3:]
                         self._bom = 3
+                    wide = _utf16(raw)
+                    if wide is not None:
+                        # a text editor's "Unicode" save; read as text, offsets then count its UTF-8 form
+                        decoder = codecs.getincrementaldecoder(wide)("replace")
+                        self.findings.append(
+                            Finding("warning", "utf16", f"the file is {wide.upper()}, not ASCII/UTF-8; byte offsets "
+                                    "in findings count the text as UTF-8", self._where(offset=0))
+                        )
                     first = False
                 start = read - len(decoder.getstate()[0])  # byte offset of this text's first character
                 read += len(raw)
