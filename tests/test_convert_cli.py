@@ -655,3 +655,50 @@ def test_parse_indent_zero_prints_one_compact_line():
     assert pretty.exit_code == flat.exit_code == 0
     assert pretty.output.startswith('{\n "') and flat.output.count("\n") == 1
     assert json.loads(flat.output) == json.loads(pretty.output)
+
+
+# ----------------------------------------------------------------------------
+# each finding is written once
+# ----------------------------------------------------------------------------
+def _stray_and_open(tmp_path: Path) -> Path:
+    """An 835 with a stray segment inside its set, and a second set that never ends."""
+    text = x12_text(FIXTURES / "835-payment.x12")
+    text = text.replace("LX*", "ZZZ*STRAY~LX*", 1)
+    st = text.index("ST*")
+    se_end = text.index("~", text.index("SE*")) + 1
+    text = text[:se_end] + text[st:text.index("SE*")] + text[se_end:]  # ST ... without SE
+    path = tmp_path / "stray.x12"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _codes(findings: list[dict]) -> list[str]:
+    return sorted(f["code"] for f in findings if f["severity"] == "error")
+
+
+def test_a_set_finding_is_listed_under_its_set_and_a_file_finding_at_the_top(tmp_path):
+    doc = x12engine.to_models(_stray_and_open(tmp_path))
+    sets = [f for t in doc["transactions"] for f in t["findings"]]
+    assert "unexpected_segment" in _codes(sets)
+    assert "unexpected_segment" not in _codes(doc["findings"])
+    assert "missing_se" in _codes(doc["findings"])  # no set entry carries it
+    every = {(f["code"], f.get("segment_index")) for f in doc["findings"] + sets}
+    parsed = x12engine.parse(_stray_and_open(tmp_path))
+    assert {(f.code, f.location.segment_index) for f in parsed.findings} <= every
+
+
+def test_parse_reports_each_finding_once_and_convert_writes_the_same_document(tmp_path):
+    path = _stray_and_open(tmp_path)
+    res = CliRunner().invoke(main, ["parse", str(path)], catch_exceptions=False)
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert lines and len(lines) == len(set(lines))
+    out = tmp_path / "out"
+    report = tmp_path / "report.json"
+    assert invoke(str(path), "--to", "json", "--out", str(out), "--quiet", "--report", str(report)).exit_code == 0
+    written = json.loads((out / "stray.x12.json").read_text())
+    assert written["findings"] == json.loads(res.stdout)["findings"]
+    errors = [f for f in written["findings"] + [f for t in written["transactions"] for f in t["findings"]]
+              if f["severity"] == "error"]
+    assert len(errors) == len(lines)
+    counted = json.loads(report.read_text())
+    assert sum(r["findings"].get("error", 0) for r in counted["results"]) == len(errors)

@@ -278,6 +278,7 @@ class _Stream:
         self.progress = progress
         self.transactions = 0
         self.map_findings: Counter = Counter()  # (severity, code) of the maps' findings: counts, not a list, in bounded memory
+        self.in_sets: set[int] = set()  # ids of the reader's findings an entry carries
 
     def entries(self, by_claim: bool = False) -> Iterator[dict]:
         """Model entries; ``by_claim``: 837 claims and 835 claim payments one at a time
@@ -291,6 +292,7 @@ class _Stream:
             if key != seen:  # the parts of one set count once
                 self.transactions += 1
                 seen = key
+            self.in_sets.update(map(id, ctx.transaction.findings))
             for f in entry["findings"][len(ctx.transaction.findings):]:
                 self.map_findings[f.get("severity", "?"), f.get("code", "?")] += 1
             yield entry
@@ -303,8 +305,16 @@ class _Stream:
     def segments(self) -> int:
         return self.reader.tokenizer.segments
 
-    def file_findings(self) -> list[dict]:
-        return [f.to_dict() for f in self.reader.findings]
+    def findings(self) -> tuple[list[dict], list[dict]]:
+        """The reader's findings: all of them (what the report counts), and those no entry
+        carries (what a document lists at its top, so each finding is written once)."""
+        every, outside = [], []
+        for f in self.reader.findings:
+            d = f.to_dict()
+            every.append(d)
+            if id(f) not in self.in_sets:
+                outside.append(d)
+        return every, outside
 
 
 def dumps_document(data: Any, indent: int = 0) -> str:
@@ -333,6 +343,13 @@ def _profiled(entries: Iterable[dict], profile: ProfileFn | None, source: str) -
             yield entry
         else:
             yield from profile(entry, source)
+
+
+def _findings_into(entries: Iterable[dict], sink: list | None) -> Iterator[dict]:
+    for entry in entries:
+        if sink is not None:
+            sink.extend(entry["findings"])
+        yield entry
 
 
 def _count(res: Result, findings: Iterable[dict], more: Counter | None = None) -> None:
@@ -372,17 +389,18 @@ def _x12_to_json(task: Task, res: Result, progress: Progress | None) -> None:
 
         stream = _Stream(task.source, progress)
         profile = resolve_profile(task.profile) if task.profile else None
-        records = list(_profiled(stream.entries(), profile, task.source))
-        file_findings = stream.file_findings()
+        of_sets: list[dict] = []  # profile records carry no findings: their document lists every one
+        records = list(_profiled(_findings_into(stream.entries(), of_sets if profile else None), profile, task.source))
+        every, outside = stream.findings()
         if profile is None:
-            data = model_document(task.source, records, file_findings)
+            data = model_document(task.source, records, outside)
         else:
             from .profile import profile_document
 
-            data = profile_document(task.profile, task.source, records, file_findings)
+            data = profile_document(task.profile, task.source, records, outside + of_sets)
         res.segments, res.transactions = stream.segments, stream.transactions
-        _count(res, file_findings, stream.map_findings)
-        res.file_findings = _file_level(file_findings)
+        _count(res, every, stream.map_findings)
+        res.file_findings = _file_level(outside)
     with atomic_open(out, "w", errors="surrogateescape") as fh:
         fh.write(dumps_document(data, task.indent))
         fh.write("\n")
@@ -394,10 +412,10 @@ def _x12_to_jsonl(task: Task, res: Result, progress: Progress | None) -> None:
     profile = resolve_profile(task.profile) if task.profile else None
     with atomic_open(Path(task.output), "w", errors="surrogateescape") as fh:
         res.records = write_jsonl(_profiled(stream.entries(by_claim=True), profile, task.source), fh)
-    file_findings = stream.file_findings()
+    every, outside = stream.findings()
     res.segments, res.transactions = stream.segments, stream.transactions
-    _count(res, file_findings, stream.map_findings)
-    res.file_findings = _file_level(file_findings)
+    _count(res, every, stream.map_findings)
+    res.file_findings = _file_level(outside)
 
 
 def _json_to_x12(task: Task, res: Result) -> None:

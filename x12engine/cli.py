@@ -116,7 +116,7 @@ def parse(files: tuple[Path, ...], shape: str, out: Path | None, out_dir: Path |
                 n = len(data["transactions"])
                 if profile is not None:
                     doc = data
-                    data = profile_document(prof.name, str(file), _run(lambda: to_profile(doc, prof)), doc["findings"])
+                    data = profile_document(prof.name, str(file), _run(lambda: to_profile(doc, prof)), findings)
         except _Fail as exc:
             if len(files) == 1:
                 raise

@@ -121,7 +121,7 @@ def context_model(ctx, source: str | None = None, memo: ContextMemo | None = Non
 
 
 def model_document(source: str | None, entries: list[dict], findings: list) -> dict:
-    """The ``x12engine-model/1`` document: its entries and the file-level findings."""
+    """The ``x12engine-model/1`` document: its entries and the findings outside them."""
     return {"format": MODEL_FORMAT, "source": source, "transactions": entries,
             "findings": [f if isinstance(f, dict) else f.to_dict() for f in findings]}
 
@@ -132,8 +132,19 @@ def to_models(source, *, name: str | None = None) -> dict:
     from .parser import Reader
 
     reader = Reader(source, name=name)
-    entries = [entry for _, entry in model_entries(reader)]
-    return model_document(name, entries, reader.findings)
+    entries = []
+    in_sets: set[int] = set()
+    for ctx, entry in model_entries(reader):
+        in_sets.update(map(id, ctx.transaction.findings))
+        entries.append(entry)
+    return model_document(name, entries, outside_sets(reader.findings, in_sets))
+
+
+def outside_sets(findings: list[Finding], in_sets: set[int]) -> list[Finding]:
+    """The reader's findings less those its sets' entries carry (``in_sets``: their ids),
+    so a document lists each finding once: a set's own under its entry, the rest
+    (envelope, tokenizer, a missing SE) at the top."""
+    return [f for f in findings if id(f) not in in_sets]
 
 
 # ----------------------------------------------------------------------------
