@@ -425,3 +425,12 @@ def test_pokitdok_shape_builds_institutional_and_dental_claims(transaction, guid
         assert back["principal_diagnosis"] == {"code": "J10.1"} and back["value_information"] == [{"code": "80", "amount": 2}]
     else:
         assert "TOO*JP*3*O~" in x12 and back["service_lines"][0]["diagnosis_codes"] == ["J10.1"]
+
+
+def test_a_blank_isa11_leaves_names_and_addresses_whole():
+    data = (FIXTURES / "837d-basic.x12").read_bytes()
+    blank = data.replace(b"*^*00501*", b"* *00501*", 1)
+    assert blank != data
+    want, got = to_models(data), to_models(blank)
+    assert got["transactions"][0]["model"] == want["transactions"][0]["model"]
+    assert "isa11_not_separator" in [f["code"] for f in got["findings"]]

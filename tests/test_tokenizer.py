@@ -318,3 +318,10 @@ def test_a_utf16_file_reads_like_its_utf8_text_with_a_warning(codec, chunk):
     t = Tokenizer(text.encode(codec), chunk_size=chunk)
     assert [x[0] for x in t] == [x[0] for x in Tokenizer(text.encode())]
     assert [f.code for f in t.findings] == ["utf16"]
+
+
+def test_a_blank_isa11_is_no_separator():
+    t = Tokenizer((isa(repetition=" ") + BODY).encode())
+    list(t)
+    assert t.delimiters.repetition is None
+    assert [f.code for f in t.findings] == ["isa11_not_separator"]

@@ -214,8 +214,10 @@ class Tokenizer:
                 version = elements[12].strip() if len(elements) > 12 else ""
                 rep: str | None = None
                 cand = elements[11] if len(elements) > 11 else ""
-                separator = len(cand) == 1 and not cand.isalnum() and cand not in (e, comp, term)
-                if version < "00402" and separator and cand != " ":
+                # a blank ISA11 is a sender leaving it empty, not a separator: splitting on
+                # spaces would cut every name and address at its first word
+                separator = len(cand) == 1 and not cand.isalnum() and cand not in (e, comp, term, " ")
+                if version < "00402" and separator:
                     # before 00402 ISA11 is the standards code 'U'; punctuation there is a later
                     # sender's repetition separator under a stale ISA12, and leaving it unsplit
                     # would read '1^33^35' as one code
