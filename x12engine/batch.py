@@ -278,7 +278,6 @@ class _Stream:
         self.progress = progress
         self.transactions = 0
         self.map_findings: Counter = Counter()  # (severity, code) of the maps' findings: counts, not a list, in bounded memory
-        self.in_sets: set[int] = set()  # ids of the reader's findings an entry carries
 
     def entries(self, by_claim: bool = False) -> Iterator[dict]:
         """Model entries; ``by_claim``: 837 claims and 835 claim payments one at a time
@@ -292,7 +291,6 @@ class _Stream:
             if key != seen:  # the parts of one set count once
                 self.transactions += 1
                 seen = key
-            self.in_sets.update(map(id, ctx.transaction.findings))
             for f in entry["findings"][len(ctx.transaction.findings):]:
                 self.map_findings[f.get("severity", "?"), f.get("code", "?")] += 1
             yield entry
@@ -312,7 +310,7 @@ class _Stream:
         for f in self.reader.findings:
             d = f.to_dict()
             every.append(d)
-            if id(f) not in self.in_sets:
+            if id(f) not in self.reader.carried:
                 outside.append(d)
         return every, outside
 

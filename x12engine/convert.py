@@ -132,19 +132,8 @@ def to_models(source, *, name: str | None = None) -> dict:
     from .parser import Reader
 
     reader = Reader(source, name=name)
-    entries = []
-    in_sets: set[int] = set()
-    for ctx, entry in model_entries(reader):
-        in_sets.update(map(id, ctx.transaction.findings))
-        entries.append(entry)
-    return model_document(name, entries, outside_sets(reader.findings, in_sets))
-
-
-def outside_sets(findings: list[Finding], in_sets: set[int]) -> list[Finding]:
-    """The reader's findings less those its sets' entries carry (``in_sets``: their ids),
-    so a document lists each finding once: a set's own under its entry, the rest
-    (envelope, tokenizer, a missing SE) at the top."""
-    return [f for f in findings if id(f) not in in_sets]
+    entries = [entry for _, entry in model_entries(reader)]
+    return model_document(name, entries, reader.outside_sets())
 
 
 # ----------------------------------------------------------------------------

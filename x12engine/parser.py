@@ -345,6 +345,7 @@ class Reader:
         kw = {"chunk_size": chunk_size} if chunk_size else {}
         self.tokenizer = Tokenizer(source, name=self.name, **kw)
         self.findings: list[Finding] = []
+        self.carried: set[int] = set()  # ids of the findings a handed-out set (or unit) carries
         self.document = Document(source=self.name)
         self.by_unit = False
         self._count = 0  # units handed out from the open set
@@ -366,6 +367,15 @@ class Reader:
 
     def _finding(self, severity: str, code: str, message: str, where: Location) -> None:
         self.findings.append(Finding(severity, code, message, where))
+
+    def _carry(self, ctx: Context) -> Context:
+        self.carried.update(map(id, ctx.transaction.findings))
+        return ctx
+
+    def outside_sets(self) -> list[Finding]:
+        """The findings no handed-out set carries (envelope, tokenizer, a missing SE), so a
+        document listing each set's findings under it lists these once at its top."""
+        return [f for f in self.findings if id(f) not in self.carried]
 
     # -- the envelope machine ------------------------------------------------
     def transactions(self, keep: bool = False, by_unit: bool = False) -> Iterator[Context]:
@@ -475,7 +485,7 @@ class Reader:
                 self._count += 1
             t = Transaction(open_set.st, root, guide.guide, guide.name, None, table=body.table)
             t.findings = found
-            yield Context(open_set.inter, open_set.group, t, kind, self._count if kind == "unit" else 0)
+            yield self._carry(Context(open_set.inter, open_set.group, t, kind, self._count if kind == "unit" else 0))
 
     def _close_set(self, open_set: "_OpenSet", se: tuple | None, keep: bool) -> Iterator[Context]:
         if se is not None:
@@ -496,9 +506,9 @@ class Reader:
         if keep:
             open_set.group.transactions.append(t)
         if body.units is None:
-            yield Context(open_set.inter, open_set.group, t)
+            yield self._carry(Context(open_set.inter, open_set.group, t))
         elif rest:
-            yield Context(open_set.inter, open_set.group, t, "rest" if body.context is not None else None)
+            yield self._carry(Context(open_set.inter, open_set.group, t, "rest" if body.context is not None else None))
         self._count = 0
 
     def parse(self) -> Document:
