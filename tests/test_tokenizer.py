@@ -325,3 +325,12 @@ def test_a_blank_isa11_is_no_separator():
     list(t)
     assert t.delimiters.repetition is None
     assert [f.code for f in t.findings] == ["isa11_not_separator"]
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 1 << 16])
+def test_a_multibyte_character_cut_off_at_the_end_is_reported_where_it_starts(chunk):
+    data = (isa() + BODY).encode() + "\n€".encode()[:-1]  # the last byte of '€' is missing
+    t = Tokenizer(data, chunk_size=chunk)
+    list(t)
+    not_utf8 = [f for f in t.findings if f.code == "not_utf8"]
+    assert [(f.location.offset, f.message.split(" byte")[0]) for f in not_utf8] == [(len(data) - 2, "2")]

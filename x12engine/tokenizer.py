@@ -18,6 +18,7 @@ import io
 import itertools
 import operator
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Union
@@ -97,13 +98,7 @@ def _utf16(head: bytes) -> str | None:
     return None
 
 
-def _undecoded(text: str) -> list[int]:
-    """Positions of the surrogate escapes ``surrogateescape`` left for bytes that are not UTF-8."""
-    try:
-        text.encode("utf-8")
-        return []
-    except UnicodeEncodeError:
-        return [i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff"]
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what ``surrogateescape`` leaves for a byte that is not UTF-8
 
 
 class Tokenizer:
@@ -131,50 +126,41 @@ class Tokenizer:
     def _chunks(self) -> Iterator[str]:
         fh, _, owned = _open(self._source)
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
-        undecoded = 0  # bytes that are not UTF-8, kept as surrogate escapes
-        first_at = 0
-        read = 0
+        undecoded = first_at = read = 0  # bytes that are not UTF-8 (kept as surrogate escapes); where the first is
         try:
-            first = True
-            while True:
-                raw = fh.read(self.chunk_size)
-                if not raw:
+            raw = fh.read(self.chunk_size)
+            while raw and len(raw) < 6:  # room to see a BOM or a UTF-16 "ISA", however small the reads
+                more = fh.read(self.chunk_size)
+                if not more:
                     break
-                if first:
-                    while len(raw) < 6:  # room to see a BOM or a UTF-16 "ISA", however small the reads
-                        more = fh.read(self.chunk_size)
-                        if not more:
-                            break
-                        raw += more
-                    if raw.startswith(codecs.BOM_UTF8):
-                        raw = raw[3:]
-                        self._bom = 3
-                    wide = _utf16(raw)
-                    if wide is not None:
-                        # a text editor's "Unicode" save; read as text, offsets then count its UTF-8 form
-                        decoder = codecs.getincrementaldecoder(wide)("replace")
-                        self.findings.append(
-                            Finding("warning", "utf16", f"the file is {wide.upper()}, not ASCII/UTF-8; byte offsets "
-                                    "in findings count the text as UTF-8", self._where(offset=0))
-                        )
-                    first = False
+                raw += more
+            if raw.startswith(codecs.BOM_UTF8):
+                raw = raw[3:]
+                self._bom = 3
+            wide = _utf16(raw)
+            if wide is not None:
+                # a text editor's "Unicode" save; read as text, offsets then count its UTF-8 form
+                decoder = codecs.getincrementaldecoder(wide)("replace")
+                self.findings.append(
+                    Finding("warning", "utf16", f"the file is {wide.upper()}, not ASCII/UTF-8; byte offsets "
+                            "in findings count the text as UTF-8", self._where(offset=0))
+                )
+            while True:
+                final = not raw
                 start = read - len(decoder.getstate()[0])  # byte offset of this text's first character
                 read += len(raw)
-                text = decoder.decode(raw)
+                text = decoder.decode(raw, final)
                 if text:
                     if not text.isascii():
-                        bad = _undecoded(text)
+                        bad = _UNDECODED.findall(text)
                         if bad and not undecoded:
-                            first_at = self._bom + start + len(text[: bad[0]].encode("utf-8", "surrogateescape"))
+                            cut = text.index(bad[0])
+                            first_at = self._bom + start + len(text[:cut].encode("utf-8", "surrogateescape"))
                         undecoded += len(bad)
                     yield text
-            tail = decoder.decode(b"", final=True)
-            if tail:
-                bad = _undecoded(tail)
-                if bad and not undecoded:
-                    first_at = self._bom + read - len(tail.encode("utf-8", "surrogateescape")) + bad[0]
-                undecoded += len(bad)
-                yield tail
+                if final:
+                    break
+                raw = fh.read(self.chunk_size)
             if undecoded:
                 # names in legacy code pages (cp1252 'Ñ') are the usual cause; the bytes are kept,
                 # so a file written back is byte-identical, but JSON shows them as \udcXX escapes
