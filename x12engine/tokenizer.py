@@ -152,11 +152,12 @@ class Tokenizer:
                 text = decoder.decode(raw, final)
                 if text:
                     if not text.isascii():
-                        bad = _UNDECODED.findall(text)
-                        if bad and not undecoded:
-                            cut = text.index(bad[0])
-                            first_at = self._bom + start + len(text[:cut].encode("utf-8", "surrogateescape"))
-                        undecoded += len(bad)
+                        try:
+                            text.encode("utf-8")  # C speed; fails only on a surrogate escape
+                        except UnicodeEncodeError as exc:
+                            if not undecoded:
+                                first_at = self._bom + start + len(text[: exc.start].encode("utf-8", "surrogateescape"))
+                            undecoded += len(_UNDECODED.findall(text, exc.start))
                     yield text
                 if final:
                     break
