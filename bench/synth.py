@@ -2,10 +2,12 @@
 
 837: the subscriber hierarchy (every HL from the first HL03=22 to SE) is
 repeated with fresh HL numbers. 835: the header-number loops (LX to the last
-claim) are repeated, LX01 numbered afresh. SE01 is recomputed so the result still reads as valid.
+claim) are repeated, LX01 numbered afresh and BPR02 set to the claims' total. SE01 is
+recomputed so the result still reads as valid.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from x12engine import Tokenizer
@@ -53,10 +55,20 @@ def grow(path: Path, target_segments: int, newline: bool = True) -> str:
             out.append(s)
     if body[0][1] == "835":
         out.extend(list(s) for s in body_tail)
+        _balance_835(out)
     count = len(out) - st + 1
     out.append(["SE", str(count), segs[se][2]])
     out.extend(list(s) for s in segs[se + 1 :])
     return write_segments(out, d, newline=newline)
+
+
+def _balance_835(segs: list[list[str]]) -> None:
+    """BPR02 = sum of CLP04 - sum of PLB amounts, so the grown remittance still balances."""
+    total = sum((Decimal(s[4]) for s in segs if s[0] == "CLP" and len(s) > 4 and s[4]), Decimal(0))
+    total -= sum((Decimal(s[i]) for s in segs if s[0] == "PLB" for i in range(4, len(s), 2) if s[i]), Decimal(0))
+    for s in segs:
+        if s[0] == "BPR":
+            s[2] = f"{total:.2f}"
 
 
 def write_big(path: Path, fixture: Path, target_bytes: int) -> int:
