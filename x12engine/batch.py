@@ -317,7 +317,7 @@ class _Stream:
 
 def dumps_document(data: Any, indent: int = 0) -> str:
     """One JSON document as text, ASCII-only. Compact text comes from the C encoder in
-    one call; Python's ``indent`` goes through its pure-Python encoder, about seven
+    one call; Python's ``indent`` goes through its pure-Python encoder, four to seven
     times slower, which on a large file costs more than reading the X12 did."""
     if indent:
         return json.dumps(data, indent=indent, ensure_ascii=True)
