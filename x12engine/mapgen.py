@@ -118,7 +118,9 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
     # the prologue loads only what the body uses: a loop instance runs it once
     prologue = ["def run(R, loop, out, scope):"]
     if "idx" in used:
-        prologue.append("    idx = R.index(loop)")
+        prologue.append("    idx = loop.index")  # kept by the parser; built by the reader for other trees
+        prologue.append("    if idx is None:")
+        prologue.append("        idx = R.index(loop)")
     for name, line in _PROLOGUE:
         if name in used and (seg_level or name not in ("cur", "csid", "base")):
             prologue.append("    " + line)
@@ -743,7 +745,8 @@ def _convert(g: _Source, d: int, r: Read, src) -> None:
         g.emit(d, "if value is None:")
         g.emit(d + 1, f"value = {slow}")
     elif type(fn) is MoneyTransform:
-        g.emit(d, f"if {g.const(is_amount)}(raw):")
+        # the usual amount ("125.50", "80") passes a C-level test; the rest take is_amount
+        g.emit(d, f"if raw.replace('.', '', 1).isdecimal() or {g.const(is_amount)}(raw):")
         g.emit(d + 1, f"value = {{'amount': raw, 'currency': {MoneyTransform.CURRENCY!r}}}")
         g.emit(d, "else:")
         g.emit(d + 1, f"value = {slow}")

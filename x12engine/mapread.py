@@ -136,14 +136,14 @@ class MapReader:
         self.consumed[k] = self.consumed.get(k, 0) | bit
 
     def segments(self, loop: Loop, sid: str) -> list[tuple]:
-        idx = self._by_loop.get(id(loop))
-        if idx is None:
-            idx = self.index(loop)
-        return idx.get(sid, [])
+        return self.index(loop).get(sid, [])
 
     def index(self, loop: Loop) -> dict[str, list]:
         """The loop's own segments by id, and its child loops by loop id (what block
         paths start from; loop ids start with a digit or hold a "_", segment ids never do)."""
+        idx = loop.index
+        if idx is not None:
+            return idx
         idx = self._by_loop.get(id(loop))
         if idx is None:
             idx = {}
@@ -200,7 +200,7 @@ class MapReader:
         elif sid == "GS" or sid == "ISA":
             cands = self.candidates(ref, loop, scope)
         else:
-            idx = self._by_loop.get(id(loop))
+            idx = loop.index
             cands = idx.get(sid, ()) if idx is not None else self.segments(loop, sid)
         for tok in cands:
             els = tok[0]
@@ -282,7 +282,7 @@ class MapReader:
             return (seg,), scope.elem
         if seg is not None and seg[0][0] == sid:
             return (seg,), 0
-        idx = self._by_loop.get(id(loop))
+        idx = loop.index
         if idx is None:
             idx = self.index(loop)
         return idx.get(sid, ()), 0
@@ -431,7 +431,7 @@ class MapReader:
         if needs and (scope.seg is None or scope.seg[0][0] not in needs[0]):
             # most statements of a map name segments (or qualifier codes) a given loop
             # instance does not hold: set tests skip them before any lookup
-            idx = self._by_loop.get(id(loop))
+            idx = loop.index
             if idx is None:
                 idx = self.index(loop)
             for sid, e, codes in needs[1]:
@@ -670,7 +670,7 @@ class MapReader:
             nxt = []
             key = step.loop
             for lp in current:
-                idx = self._by_loop.get(id(lp))
+                idx = lp.index
                 if idx is None:
                     idx = self.index(lp)
                 for child in idx.get(key, ()):
@@ -762,53 +762,63 @@ class MapReader:
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
         used_of = self.consumed.get
-        for n, child in enumerate(loop.children):
+        for child in loop.children:
             t = type(child)
             if t is tuple:
                 # marks fall on non-empty elements only: as many marks as values, all read
-                used = used_of(id(child))
                 els = child[0]
-                if used is not None:
-                    values = len(els) - 1 - els.count("")
-                    if used.bit_count() == values or (used | implied.mask(loop.id, els)).bit_count() == values:
-                        continue  # (or the rest holds only the codes the guide fixes: NM101, HL03)
+                used = used_of(id(child))
+                if used is not None and used.bit_count() == len(els) - 1 - els.count(""):
+                    continue
+                self._leftover(loop, child, used, implied, unmapped, d)
             elif t is Loop:
                 self._walk_leftovers(child, implied, unmapped, d)
-                continue
-            if t is Unexpected:
-                entry = segment_to_json(child.token, d, child.reason)
-                entry["loop"] = self.loop_path(loop) or ""
-                unmapped.append(entry)
-                self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
-                continue
+            else:
+                self._leftover(loop, child, None, implied, unmapped, d)
+
+    def _leftover(self, loop: Loop, child, used: int | None, implied, unmapped: list, d) -> None:
+        """A child the short test in ``_walk_leftovers`` did not pass: an unexpected segment,
+        one nothing read, or one with elements nothing read (unless the guide fixes them)."""
+        t = type(child)
+        if t is tuple and used is not None:
             els = child[0]
-            sid = els[0]
-            if sid in STRUCTURAL:
-                continue
-            if used is None:
-                imp = implied(loop.id, child)
-                if all(i in imp for i, v in enumerate(els) if i and v):
-                    continue  # only implied constants: nothing to carry
-                entry = segment_to_json(child, d)
-                entry["loop"] = self.loop_path(loop) or ""
-                unmapped.append(entry)
-                self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
-                continue
-            left = [i for i, v in enumerate(els) if i and v and not used >> i & 1]
-            if left:
-                imp = implied(loop.id, child)
-                left = [i for i in left if i not in imp]
-            if left:
-                # the elements no statement read are kept as a patch of this segment, so a
-                # rebuild writes them back into it (nothing in a mapped segment is lost either)
-                full = segment_to_json(child, d)
-                full["loop"] = self.loop_path(loop) or ""
-                full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
-                full["occurrence"] = sum(1 for c in loop.children[:n] if type(c) is tuple and c[0][0] == sid)  # which of the loop's own `sid` segments
-                unmapped.append(full)
-                refs = ", ".join(f"{sid}{i:02d}" for i in left)
-                self.warn("element_not_mapped", f"{refs} not part of the {self.c.map.name} model; kept under `unmapped` as a patch of the segment",
-                          self.where(child, loop))
+            if (used | implied.mask(loop.id, els)).bit_count() == len(els) - 1 - els.count(""):
+                return  # the rest holds only the codes the guide fixes: NM101, HL03
+        if t is Unexpected:
+            entry = segment_to_json(child.token, d, child.reason)
+            entry["loop"] = self.loop_path(loop) or ""
+            unmapped.append(entry)
+            self.warn("unexpected_segment_kept", "segment has no place in the guide; kept under `unmapped`", self.where(child.token, loop))
+            return
+        els = child[0]
+        sid = els[0]
+        if sid in STRUCTURAL:
+            return
+        if used is None:
+            imp = implied(loop.id, child)
+            if all(i in imp for i, v in enumerate(els) if i and v):
+                return  # only implied constants: nothing to carry
+            entry = segment_to_json(child, d)
+            entry["loop"] = self.loop_path(loop) or ""
+            unmapped.append(entry)
+            self.warn("segment_not_mapped", f"{sid} is not part of the {self.c.map.name} model; kept under `unmapped`", self.where(child, loop))
+            return
+        left = [i for i, v in enumerate(els) if i and v and not used >> i & 1]
+        if left:
+            imp = implied(loop.id, child)
+            left = [i for i in left if i not in imp]
+        if left:
+            # the elements no statement read are kept as a patch of this segment, so a
+            # rebuild writes them back into it (nothing in a mapped segment is lost either)
+            full = segment_to_json(child, d)
+            full["loop"] = self.loop_path(loop) or ""
+            full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
+            before = next(i for i, c in enumerate(loop.children) if c is child)
+            full["occurrence"] = sum(1 for c in loop.children[:before] if type(c) is tuple and c[0][0] == sid)  # which of the loop's own `sid` segments
+            unmapped.append(full)
+            refs = ", ".join(f"{sid}{i:02d}" for i in left)
+            self.warn("element_not_mapped", f"{refs} not part of the {self.c.map.name} model; kept under `unmapped` as a patch of the segment",
+                      self.where(child, loop))
 
 
 def _element_text(sid: str, element: int, component: int | None) -> str:

@@ -81,12 +81,12 @@ class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
     __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur",
-                 "units", "parts", "context", "given", "handed", "opened", "placed", "places")
+                 "units", "parts", "context", "given", "handed", "opened", "placed", "places", "idx")
 
     def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None,
                  record: bool = False):
         self.table = table
-        self.root = Loop("ST_LOOP", table.guide.root.name if table else "")
+        self.root = Loop("ST_LOOP", table.guide.root.name if table else "", index={} if table else None)
         self.stack: list[Loop] = [self.root]  # the open loops, innermost last
         self.state = table.start if table else None
         self.hl: dict[str, Loop] = {}
@@ -96,6 +96,7 @@ class _Body:
         self.rep = delimiters.repetition
         self.unexpected = 0
         self.cur = self.root.children  # children of the innermost open loop
+        self.idx = self.root.index  # and its index
         self.units = units
         self.parts: list[tuple[str, Loop, list[Finding]]] = []  # units closed and cut out, not yet handed out
         self.handed = 0  # parts cut so far
@@ -126,6 +127,7 @@ class _Body:
             return i
         places_for = self.table.places
         comp, rep = self.comp, self.rep
+        idx = self.idx
         placed, record = self.placed, self.places
         while i < n:
             tok = toks[i]
@@ -151,7 +153,13 @@ class _Body:
                         continue
                 if pops or pushes:
                     cur = self._move(pops, pushes, els)
+                    idx = self.idx
                 cur.append(tok)
+                same = idx.get(sid)
+                if same is None:
+                    idx[sid] = [tok]
+                else:
+                    same.append(tok)
                 state = target
                 if record is not None:
                     placed.append(tok)
@@ -164,6 +172,7 @@ class _Body:
                     record.append(None)
         self.state = state
         self.cur = cur
+        self.idx = idx
         return i
 
     def _move(self, pops: int, pushes: tuple, els: list) -> list:
@@ -175,7 +184,7 @@ class _Body:
             del stack[-pops:]
         inst = stack[-1]
         for loop_node in pushes:
-            new = Loop(loop_node.id, loop_node.name)
+            new = Loop(loop_node.id, loop_node.name, [], {})
             parent = inst
             if els[0] == "HL" and len(els) > 2:
                 # HL loops hang under the level HL02 names (document order is kept by index)
@@ -183,10 +192,16 @@ class _Body:
                     parent = self.hl.get(els[2], inst)
                 self.hl[els[1]] = new
             parent.children.append(new)
+            same = parent.index.get(loop_node.id)
+            if same is None:
+                parent.index[loop_node.id] = [new]
+            else:
+                same.append(new)
             stack.append(new)
             inst = new
             if self.units is not None and loop_node.id in self.units.carriers:
                 self.opened[id(new)] = self.handed
+        self.idx = inst.index
         return inst.children
 
     def _cut(self, pops: int) -> None:
@@ -202,11 +217,23 @@ class _Body:
                 continue
             elif self.opened.pop(id(loop), self.handed) == self.handed:
                 self._hand_out(j, "other")  # a carrier that held no unit (a subscriber without claims)
-            siblings = stack[j - 1].children
+            parent = stack[j - 1]
+            siblings = parent.children
+            cut = True
             if siblings and siblings[-1] is loop:
                 siblings.pop()
             elif loop in siblings:  # an HL02 that hung it elsewhere is left in place
                 siblings.remove(loop)
+            else:
+                cut = False
+            if cut:
+                same = parent.index[loop.id]
+                if same[-1] is loop:
+                    same.pop()
+                else:
+                    same.remove(loop)
+                if not same:
+                    del parent.index[loop.id]
             first = loop.children[0] if loop.children else None
             if type(first) is tuple and first[0][0] == "HL" and len(first[0]) > 1 and self.hl.get(first[0][1]) is loop:
                 del self.hl[first[0][1]]
@@ -233,6 +260,7 @@ class _Body:
             self._cut(len(self.stack) - 1)
             del self.stack[1:]
             self.cur = self.root.children
+            self.idx = self.root.index
         if self.context is None:
             return True
         return any(id(c) not in self.context for c in self.root.children if not (type(c) is tuple and c[0][0] == "SE"))

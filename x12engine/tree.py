@@ -29,6 +29,9 @@ class Loop:
     id: str
     name: str = ""
     children: list = field(default_factory=list)  # token tuples, Unexpected, Loop
+    # the children by segment id / loop id, in document order, kept by the parser as it
+    # places them (the map reader's first step on every loop); None: not kept, built on demand
+    index: dict | None = None
 
     def segments(self) -> Iterator[tuple]:
         """Every segment under this loop, in document order."""
