@@ -20,17 +20,24 @@ _AMOUNTS: dict[str, Decimal | None] = {}  # amount text → its Decimal: a remit
 _AMOUNTS_KEPT = 4096
 
 
+_MISS = object()
+
+
 def amount(money: Any) -> Decimal | None:
     """A monetary amount object (or a bare number) as a Decimal; None when absent or unreadable."""
     if isinstance(money, dict):
         money = money.get("amount")
+    if type(money) is str:
+        d = _AMOUNTS.get(money, _MISS)
+        if d is not _MISS:
+            return d
     if money is None or isinstance(money, bool):
         return None
     text = money if type(money) is str else str(money)
     if text in _AMOUNTS:
         return _AMOUNTS[text]
     try:
-        d: Decimal | None = Decimal(text)
+        d = Decimal(text)
     except InvalidOperation:
         d = None
     if d is not None and not d.is_finite():
@@ -51,34 +58,54 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
     return total
 
 
-def _adjustments(obj: dict) -> list:
+def _adjusted(obj: dict) -> Decimal | None:
+    """The sum of an object's ``adjustments[].amount`` (0 without any); None when one is unreadable."""
     adj = obj.get("adjustments")
-    return [a.get("amount") for a in adj if isinstance(a, dict)] if isinstance(adj, list) else []
+    total = Decimal(0)
+    if isinstance(adj, list):
+        for a in adj:
+            if isinstance(a, dict):
+                d = amount(a.get("amount"))
+                if d is None:
+                    return None
+                total += d
+    return total
 
 
 def _off(diff: Decimal) -> str:
     return f"is off by {diff:+}"
 
 
-def check_service(service: dict, path: str) -> list[CheckIssue]:
+def _check_service(service: dict, path: str, adjusted: Decimal | None, issues: list[CheckIssue]) -> None:
     charge, paid = amount(service.get("charge_amount")), amount(service.get("provider_payment_amount"))
-    adjusted = _sum(_adjustments(service))
     if charge is None or paid is None or adjusted is None:
-        return []
+        return
     diff = charge - adjusted - paid
     if diff:
-        return [CheckIssue("service_out_of_balance", path,
-                           f"charge minus service adjustments does not equal the payment (SVC02 - CAS - SVC03 {_off(diff)})")]
-    return []
+        issues.append(CheckIssue("service_out_of_balance", path,
+                                 f"charge minus service adjustments does not equal the payment (SVC02 - CAS - SVC03 {_off(diff)})"))
+
+
+def check_service(service: dict, path: str) -> list[CheckIssue]:
+    issues: list[CheckIssue] = []
+    _check_service(service, path, _adjusted(service), issues)
+    return issues
 
 
 def check_claim(claim: dict, path: str) -> list[CheckIssue]:
     issues: list[CheckIssue] = []
-    services = [s for s in claim.get("services") or [] if isinstance(s, dict)]
-    for n, service in enumerate(services):
-        issues.extend(check_service(service, f"{path}.services[{n}]"))
+    adjusted = _adjusted(claim)  # claim and service adjustments together
+    services = claim.get("services")
+    if services:
+        n = 0
+        for service in services:
+            if not isinstance(service, dict):
+                continue
+            own = _adjusted(service)
+            _check_service(service, f"{path}.services[{n}]", own, issues)
+            adjusted = None if adjusted is None or own is None else adjusted + own
+            n += 1
     charge, paid = amount(claim.get("total_charge_amount")), amount(claim.get("payment_amount"))
-    adjusted = _sum(_adjustments(claim) + [a for s in services for a in _adjustments(s)])
     if charge is None or paid is None or adjusted is None:
         return issues
     diff = charge - adjusted - paid

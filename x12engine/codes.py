@@ -85,6 +85,11 @@ class CodeTable:
         readers that look up many values)."""
         return {c: e.enum for c, e in self._by_code.items() if e.enum is not None}
 
+    def description_by_code(self) -> dict[str, str]:
+        """code -> description, for the codes that have one (what ``describe`` answers, as one
+        dict for readers that look up many values)."""
+        return {c: e.description for c, e in self._by_code.items() if e.description}
+
     def code_for(self, enum: str) -> str | None:
         """JSON -> X12: the code for an enum name or one of its aliases; None when unknown."""
         e = self._by_enum.get(enum)

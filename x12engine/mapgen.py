@@ -28,7 +28,7 @@ from .diskcache import cached
 from .grammar import value_at
 from .maplang import Binding, Block, SetConst, When
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
-from .transforms import CodeTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
+from .transforms import CodeTransform, DescriptionTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
 
 Runner = Callable[[Any, Any, dict, Any], None]
 
@@ -265,64 +265,86 @@ def _single(g: _Source, d: int, stmts: list, rel: bool) -> None:
         if e in composites:
             g.emit(d, f"p{e} = v{e}.split(sep)")
             g.emit(d, f"l{e} = len(p{e})")
-    for stmt in stmts:
-        srcs = _sources(stmt)
-        if type(stmt) is Read and stmt.is_list:
-            g.emit(d, "vals = []")
-            g.emit(d, "blanks = 0")
-            for e, comp, conds, mask, r, src in srcs:
-                g.emit(d, "raw = ''")
-                dd = _test(g, d, conds, rel)
-                _take(g, dd, e, comp, rel)
-                g.emit(d, "if raw:")
-                g.emit(d + 1, f"got |= {mask | _mask(conds)}")
-                if stmt.positional:
-                    g.emit(d + 1, "if blanks:")
-                    g.emit(d + 2, "vals.extend([''] * blanks)")
-                g.emit(d + 1, "blanks = 0")
-                _convert(g, d + 1, stmt, src)
-                g.emit(d + 1, "vals.append(value)")
-                g.emit(d, "else:")
-                g.emit(d + 1, "blanks += 1")
-            g.emit(d, "if vals:")
-            _put(g, d + 1, stmt, "vals")
-        elif type(stmt) is ReadRun or len(srcs) == 1:
-            dd = _test(g, d, srcs[0][2], rel)
-            for e, comp, conds, mask, r, src in srcs:
-                _take(g, dd, e, comp, rel)
-                g.emit(dd, "if raw:")
-                g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
-                _value(g, dd + 1, r, src)
-        else:  # alternatives: the first source with a value
-            g.emit(d, "done = False")
-            for k, (e, comp, conds, mask, r, src) in enumerate(srcs):
-                dd = d
-                if k:
-                    g.emit(d, "if not done:")
-                    dd += 1
-                dd = _test(g, dd, conds, rel)
-                _take(g, dd, e, comp, rel)
-                g.emit(dd, "if raw:")
-                g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
-                g.emit(dd + 1, "done = True")
-                _value(g, dd + 1, stmt, src)
+    # runs of bindings sharing a qualifier (NM101=QC, REF01=1A ...) go under one test of it,
+    # and a run whose codes exclude the previous run's on the same element is an `elif`:
+    # the segment's one qualifier value picks one run instead of being tested by every binding
+    prev: tuple | None = None
+    for key, part in _by_qualifier(stmts):
+        dd = d
+        if key is not None:
+            e, codes = key
+            chain = prev is not None and prev[0] == e and prev[1].isdisjoint(codes)
+            g.emit(d, f"{'elif' if chain else 'if'} v{e} in {g.const(codes)}:")
+            prev = (e, codes if not chain else prev[1] | codes)
+            dd = d + 1
+        else:
+            prev = None
+        for stmt in part:
+            _single_stmt(g, dd, stmt, rel, key)
     g.emit(d, "if got:")
     g.emit(d + 1, "key = id(t)")
     g.emit(d + 1, f"consumed[key] = consumed.get(key, 0) | {'(got << base)' if rel else 'got'}")
 
 
-def _test(g: _Source, d: int, conds: tuple, rel: bool) -> int:
+def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> None:
+    """One binding of a ``_single`` group; ``known``: a qualifier condition already tested."""
+    srcs = _sources(stmt)
+    if type(stmt) is Read and stmt.is_list:
+        g.emit(d, "vals = []")
+        g.emit(d, "blanks = 0")
+        for e, comp, conds, mask, r, src in srcs:
+            g.emit(d, "raw = ''")
+            dd = _test(g, d, conds, rel, known)
+            _take(g, dd, e, comp, rel)
+            g.emit(d, "if raw:")
+            g.emit(d + 1, f"got |= {mask | _mask(conds)}")
+            if stmt.positional:
+                g.emit(d + 1, "if blanks:")
+                g.emit(d + 2, "vals.extend([''] * blanks)")
+            g.emit(d + 1, "blanks = 0")
+            _convert(g, d + 1, stmt, src)
+            g.emit(d + 1, "vals.append(value)")
+            g.emit(d, "else:")
+            g.emit(d + 1, "blanks += 1")
+        g.emit(d, "if vals:")
+        _put(g, d + 1, stmt, "vals")
+    elif type(stmt) is ReadRun or len(srcs) == 1:
+        dd = _test(g, d, srcs[0][2], rel, known)
+        for e, comp, conds, mask, r, src in srcs:
+            _take(g, dd, e, comp, rel)
+            g.emit(dd, "if raw:")
+            g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
+            _value(g, dd + 1, r, src)
+    else:  # alternatives: the first source with a value
+        g.emit(d, "done = False")
+        for k, (e, comp, conds, mask, r, src) in enumerate(srcs):
+            dd = d
+            if k:
+                g.emit(d, "if not done:")
+                dd += 1
+            dd = _test(g, dd, conds, rel, known)
+            _take(g, dd, e, comp, rel)
+            g.emit(dd, "if raw:")
+            g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
+            g.emit(dd + 1, "done = True")
+            _value(g, dd + 1, stmt, src)
+
+
+def _test(g: _Source, d: int, conds: tuple, rel: bool, known: tuple | None = None) -> int:
     """``if`` the one candidate meets the conditions (its qualifiers were taken apart
-    once); returns the depth the guarded code goes at."""
-    if not conds:
-        return d
+    once; ``known``, (element, codes), was tested already); returns the depth the
+    guarded code goes at."""
     parts = []
     for ce, cc, codes in conds:
+        if known is not None and cc is None and (ce, codes) == known:
+            continue
         k = g.const(codes)
         if cc is None:
             parts.append(f"v{ce} in {k}")
         else:
             parts.append(f"value_at(els, {_pos(ce, rel)}, {cc}, sep, R.rep) in {k}")
+    if not parts:
+        return d
     g.emit(d, f"if {' and '.join(parts)}:")
     return d + 1
 
@@ -742,6 +764,10 @@ def _convert(g: _Source, d: int, r: Read, src) -> None:
         g.emit(d, "value = raw")
     elif type(fn) is CodeTransform:
         g.emit(d, f"value = {g.const(fn.table.enum_by_code())}.get(raw)")
+        g.emit(d, "if value is None:")
+        g.emit(d + 1, f"value = {slow}")
+    elif type(fn) is DescriptionTransform:  # the description by one lookup; unknown codes get the warning
+        g.emit(d, f"value = {g.const(fn.table.description_by_code())}.get(raw)")
         g.emit(d, "if value is None:")
         g.emit(d + 1, f"value = {slow}")
     elif type(fn) is MoneyTransform:

@@ -81,7 +81,7 @@ class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
     __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur",
-                 "units", "parts", "context", "given", "handed", "opened", "placed", "places", "idx")
+                 "units", "parts", "context", "given", "handed", "opened", "placed", "places", "idx", "term")
 
     def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None,
                  record: bool = False):
@@ -94,6 +94,7 @@ class _Body:
         self.where = where
         self.comp = delimiters.component
         self.rep = delimiters.repetition
+        self.term = delimiters.segment
         self.unexpected = 0
         self.cur = self.root.children  # children of the innermost open loop
         self.idx = self.root.index  # and its index
@@ -127,6 +128,7 @@ class _Body:
             return i
         places_for = self.table.places
         comp, rep = self.comp, self.rep
+        rsplit = rep or self.term  # the terminator never occurs inside an element
         idx = self.idx
         placed, record = self.placed, self.places
         while i < n:
@@ -144,8 +146,13 @@ class _Body:
                 if keys:  # placement.keys_match, inlined: this loop runs once per segment
                     ok = True
                     for ei, ci, codes in keys:
-                        if ci is None and ei < len(els) and els[ei] in codes:
-                            continue
+                        if ci is None and ei < len(els):
+                            v = els[ei]
+                            if v in codes:
+                                continue
+                            if rsplit not in v:  # no repetition to split off: a plain miss
+                                ok = False
+                                break
                         if value_at(els, ei, ci, comp, rep) not in codes:
                             ok = False
                             break
