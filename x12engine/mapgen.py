@@ -36,10 +36,14 @@ Runner = Callable[[Any, Any, dict, Any], None]
 class _Source:
     """Generated text and the constants it names."""
 
-    def __init__(self) -> None:
+    def __init__(self, norep: bool = False) -> None:
+        # norep: the set holds no repetition separator inside any element (the tokenizer
+        # saw none), so the code splitting off a first repetition is left out
+        self.norep = norep
         self.lines: list[str] = []
         self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
         self.n = 0
+        self.buckets: set[tuple[str, int]] = set()  # (segment id, element) buckets the body uses
 
     def const(self, value: Any) -> str:
         name = f"K{self.n}"
@@ -50,14 +54,44 @@ class _Source:
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
 
+    def first_rep(self, depth: int, var: str) -> None:
+        """``var`` cut to its first repetition (nothing to cut in a set without repetitions)."""
+        if not self.norep:
+            self.emit(depth, f"if rep in {var}:")
+            self.emit(depth + 1, f"{var} = {var}.split(rep, 1)[0]")
 
-def generate(body: list, label: str) -> tuple[Runner | None, Runner | None]:
+    def variant(self, prog, seg_level: bool):
+        """The generated function of a nested statement list this one calls."""
+        loop_level, item = prog.norep() if self.norep else (prog.run, prog.run_item)
+        return item if seg_level else loop_level
+
+    def bucket(self, depth: int, sid: str, e: int) -> str:
+        """The loop's ``sid`` segments by the first repetition of element ``e`` (its
+        qualifier), built where first needed and shared by every later statement: a
+        binding on NM1*82 then visits the NM1s qualified 82, not every NM1."""
+        name = f"q{sid}_{e}"
+        self.buckets.add((sid, e))
+        self.emit(depth, f"if {name} is None:")
+        self.emit(depth + 1, f"{name} = {{}}")
+        self.emit(depth + 1, f"for x in idx.get({sid!r}, ()):")
+        self.emit(depth + 2, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
+        self.first_rep(depth + 2, "v")
+        self.emit(depth + 2, f"same = {name}.get(v)")
+        self.emit(depth + 2, "if same is None:")
+        self.emit(depth + 3, f"{name}[v] = [x]")
+        self.emit(depth + 2, "else:")
+        self.emit(depth + 3, "same.append(x)")
+        return name
+
+
+def generate(body: list, label: str, norep: bool = False) -> tuple[Runner | None, Runner | None]:
     """The list's loop-level and segment-level functions (None where a statement
-    cannot run at that level: a relative source needs an item's segment)."""
+    cannot run at that level: a relative source needs an item's segment);
+    ``norep``: for sets without repetitions."""
     relative = any(s[0] is None for stmt in body if type(stmt) is Read for s in stmt.sources) or \
         any(stmt.sid is None for stmt in body if type(stmt) is ReadRun)
-    loop_level = None if relative else _build(body, label, seg_level=False)
-    return loop_level, _build(body, label, seg_level=True)
+    loop_level = None if relative else _build(body, label, seg_level=False, norep=norep)
+    return loop_level, _build(body, label, seg_level=True, norep=norep)
 
 
 _NO_SID = object()
@@ -74,10 +108,10 @@ def _plain_sid(stmt) -> Any:
     return _NO_SID
 
 
-def _build(body: list, label: str, seg_level: bool) -> Runner:
+def _build(body: list, label: str, seg_level: bool, norep: bool = False) -> Runner:
     from .mapread import _Scope, _merge, set_path  # the reader imports the compiler, not the other way
 
-    g = _Source()
+    g = _Source(norep)
     g.ns.update(Scope=_Scope, merge=_merge, set_path=set_path)
     i = 0
     while i < len(body):
@@ -124,8 +158,10 @@ def _build(body: list, label: str, seg_level: bool) -> Runner:
     for name, line in _PROLOGUE:
         if name in used and (seg_level or name not in ("cur", "csid", "base")):
             prologue.append("    " + line)
+    for sid, e in sorted(g.buckets):
+        prologue.append(f"    q{sid}_{e} = None")
     text = "\n".join(prologue) + "\n" + body_text + "\n"
-    exec(_code(text, f"<map list {label}{' (item)' if seg_level else ''}>"), g.ns)
+    exec(_code(text, f"<map list {label}{' (item)' if seg_level else ''}{' (no rep)' if norep else ''}>"), g.ns)
     return g.ns["run"]
 
 
@@ -175,11 +211,13 @@ def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
     parts = _by_qualifier(stmts)
     for e in sorted({key[0] for key, _ in parts if key is not None}):
         # the candidates by their qualifier, sorted once (an 835 claim's NM1s: QC, IL, 82 …)
+        if not seg_level:  # shared with the function's other statements on this segment
+            g.emit(3, f"by{e} = {g.bucket(3, sid, e)}")
+            continue
         g.emit(3, f"by{e} = {{}}")
         g.emit(3, "for x in c:")
         g.emit(4, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
-        g.emit(4, "if rep in v:")
-        g.emit(5, "v = v.split(rep, 1)[0]")
+        g.first_rep(4, "v")
         g.emit(4, f"same = by{e}.get(v)")
         g.emit(4, "if same is None:")
         g.emit(5, f"by{e}[v] = [x]")
@@ -195,8 +233,11 @@ def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
             g.emit(3, f"cc = by{e}.get({next(iter(codes))!r}, ())")
         else:  # document order across the codes
             k = g.const(codes)
-            g.emit(3, f"cc = [x for x in c if (v := (x[0][{e}] if len(x[0]) > {e} else '')) in {k}"
-                      f" or (rep in v and v.split(rep, 1)[0] in {k})]")
+            if g.norep:
+                g.emit(3, f"cc = [x for x in c if (x[0][{e}] if len(x[0]) > {e} else '') in {k}]")
+            else:
+                g.emit(3, f"cc = [x for x in c if (v := (x[0][{e}] if len(x[0]) > {e} else '')) in {k}"
+                          f" or (rep in v and v.split(rep, 1)[0] in {k})]")
         g.emit(3, "if len(cc) == 1:")
         g.emit(4, "t = cc[0]")
         _single(g, 4, part, rel=False)
@@ -260,8 +301,7 @@ def _single(g: _Source, d: int, stmts: list, rel: bool) -> None:
             quals.update(ce for ce, cc, _ in conds if cc is None)
     for e in sorted(quals | composites):  # each taken apart once: first repetition, components
         g.emit(d, f"v{e} = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
-        g.emit(d, f"if rep in v{e}:")
-        g.emit(d + 1, f"v{e} = v{e}.split(rep, 1)[0]")
+        g.first_rep(d, f"v{e}")
         if e in composites:
             g.emit(d, f"p{e} = v{e}.split(sep)")
             g.emit(d, f"l{e} = len(p{e})")
@@ -355,8 +395,7 @@ def _take(g: _Source, d: int, e: int, comp: int | None, rel: bool) -> None:
         g.emit(d, f"raw = p{e}[{comp - 1}] if l{e} >= {comp} else ''")
     else:
         g.emit(d, f"raw = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
-        g.emit(d, "if rep in raw:")
-        g.emit(d + 1, "raw = raw.split(rep, 1)[0]")
+        g.first_rep(d, "raw")
 
 
 def _value(g: _Source, d: int, r: Read, src) -> None:
@@ -438,7 +477,13 @@ def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None =
             g.emit(d, "if not done:")
             dd += 1
         rel = sid is None
-        g.emit(dd, f"for t in {cands or _candidates(sid, seg_level)}:")
+        key = None if cands is not None or seg_level or rel or sid in ENVELOPE else _one_code(conds)
+        if key is not None:  # only the segments carrying the qualifier
+            q = g.bucket(dd, sid, key[0])
+            g.emit(dd, f"for t in {q}.get({key[1]!r}, ()):")
+            conds = tuple(c for c in conds if c != key[2])
+        else:
+            g.emit(dd, f"for t in {cands or _candidates(sid, seg_level)}:")
         g.emit(dd + 1, "els = t[0]")
         g.emit(dd + 1, "n = len(els)")
         if conds:
@@ -453,6 +498,15 @@ def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None =
         g.emit(dd + 2, "done = True")
         _value(g, dd + 2, r, src)
         g.emit(dd + 2, "break")
+
+
+def _one_code(conds: tuple) -> tuple | None:
+    """(element, code, condition) of a condition requiring one code of a whole element, if any."""
+    for cond in conds:
+        ce, cc, codes = cond
+        if cc is None and len(codes) == 1:
+            return ce, next(iter(codes)), cond
+    return None
 
 
 def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
@@ -562,7 +616,7 @@ def _when(g: _Source, w: When, seg_level: bool) -> bool:
     branches = []
     for body in (w.then, w.otherwise):
         prog = program(body)
-        run = prog.run_item if seg_level else prog.run
+        run = g.variant(prog, seg_level)
         if run is None:
             return False
         branches.append(g.const(run))
@@ -615,6 +669,8 @@ def _cond(g: _Source, ce: int, cc: int | None, codes: frozenset, rel: bool = Fal
     pos = _pos(ce, rel)
     if cc is not None:
         return f"value_at(els, {pos}, {cc}, sep, R.rep) in {k}"
+    if g.norep:
+        return f"(els[{pos}] if n > {pos} else '') in {k}"
     return f"((v := (els[{pos}] if n > {pos} else '')) in {k} or (rep in v and v.split(rep, 1)[0] in {k}))"
 
 
@@ -632,7 +688,7 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
     if kind not in ("object", "list_at", "at") or not blk.path or len(blk.path) != 1 or has_field_conds(blk.path):
         return False
     inner = program(blk.body)
-    run = inner.run_item if seg_level else inner.run
+    run = g.variant(inner, seg_level)
     if run is None:
         return False
     k, body_run = g.const(blk), g.const(run)
@@ -706,7 +762,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
 
     src = blk.each
     sid = src.ref.segment
-    run = program(blk.body).run_item
+    run = g.variant(program(blk.body), True)
     if sid is None or sid in ENVELOPE or run is None:
         return False
     k_src, body_run = g.const(src), g.const(run)
@@ -730,8 +786,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(2, "n = len(els)")
         g.emit(2, f"for e in {blk.slots!r}:")
         g.emit(3, "v = els[e] if n > e else ''")
-        g.emit(3, "if rep in v:")
-        g.emit(4, "v = v.split(rep, 1)[0]")
+        g.first_rep(3, "v")
         g.emit(3, "if v:")
         g.emit(4, "sub = {}")
         g.emit(4, f"{body_run}(R, loop, sub, Scope(t, e, len(items)))")
@@ -747,8 +802,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
 def _extract(g: _Source, d: int, e: int, comp: int | None, rel: bool = False) -> None:
     """``raw``: element ``e`` (component ``comp``) of ``els``, first repetition (``value_at``, inline)."""
     g.emit(d, f"raw = els[{_pos(e, rel)}] if n > {_pos(e, rel)} else ''")
-    g.emit(d, "if rep in raw:")
-    g.emit(d + 1, "raw = raw.split(rep, 1)[0]")
+    g.first_rep(d, "raw")
     if comp is not None:
         g.emit(d, "p = raw.split(sep)")
         g.emit(d, f"raw = p[{comp - 1}] if len(p) >= {comp} else ''")

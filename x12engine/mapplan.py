@@ -123,7 +123,7 @@ class Program:
     item of an ``each`` list (``run_item``; None: the interpreter runs it), and the
     names of the pool lists it declares (``pools``)."""
 
-    __slots__ = ("source", "body", "run", "run_item", "pools", "vias", "pure")
+    __slots__ = ("source", "body", "run", "run_item", "pools", "vias", "pure", "label", "_norep")
 
     def __init__(self, source: list):
         self.source = source  # kept alive with the program, so its id stays its own
@@ -131,6 +131,8 @@ class Program:
         self.vias = tuple(_via_bindings(source)) if self.pools else ()
         self.pure = _pure(source)
         self.run = self.run_item = None
+        self._norep: tuple | None = None
+        self.label = ""
         if not COMPILE:
             self.body = list(source)
             return
@@ -146,7 +148,20 @@ class Program:
         from .mapgen import generate  # generated code calls back into the reader, which imports this module
 
         line = next((getattr(s, "line", None) for s in source if getattr(s, "line", None)), 0)
-        self.run, self.run_item = generate(self.body, f"from line {line}")
+        self.label = f"from line {line}"
+        self.run, self.run_item = generate(self.body, self.label)
+
+    def norep(self) -> tuple:
+        """(run, run_item) generated for sets whose elements hold no repetition separator,
+        made on first use (most files never use a repetition)."""
+        if self._norep is None:
+            if self.run is None and self.run_item is None:
+                self._norep = (None, None)
+            else:
+                from .mapgen import generate
+
+                self._norep = generate(self.body, self.label, norep=True)
+        return self._norep
 
 
 _PROGRAMS: dict[int, Program] = {}

@@ -103,6 +103,7 @@ class MapReader:
         # generated code splits off repetitions with this; the terminator never occurs
         # inside an element, so "no repetition separator" needs no test of its own
         self.rep_split = self.rep or inter.delimiters.segment
+        self.norep = self.rep is None or not txn.repeats  # generated code without repetition splits
         self.consumed: dict[int, int] = {}  # id(token) → bit mask of the elements read from it
         self.claimed: set[int] = set()
         self.findings: list[Finding] = []
@@ -255,7 +256,10 @@ class MapReader:
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
         prog = program(body)
-        run = prog.run if scope.seg is None else prog.run_item
+        if self.norep:
+            run = prog.norep()[0 if scope.seg is None else 1]
+        else:
+            run = prog.run if scope.seg is None else prog.run_item
         if run is not None:
             run(self, loop, out, scope)
             return

@@ -520,6 +520,7 @@ class Reader:
                 self._count += 1
             t = Transaction(open_set.st, root, guide.guide, guide.name, None, table=body.table)
             t.findings = found
+            t.repeats = self.tokenizer.repeats  # every segment of the unit is tokenized by now
             yield self._carry(Context(open_set.inter, open_set.group, t, kind, self._count if kind == "unit" else 0))
 
     def _close_set(self, open_set: "_OpenSet", se: tuple | None, keep: bool) -> Iterator[Context]:
@@ -535,6 +536,7 @@ class Reader:
             rest = body.close_units()
             yield from self._units_of(open_set)
         t = Transaction(open_set.st, body.root, guide.guide if guide else None, guide.name if guide else None, se, table=body.table)
+        t.repeats = self.tokenizer.repeats
         if body.placed is not None:
             t.placement = (body.placed, body.places)
         t.findings = body.findings[body.given:] if body.units is not None else body.findings

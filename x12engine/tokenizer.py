@@ -118,6 +118,9 @@ class Tokenizer:
         self.findings: list[Finding] = []
         self.interchanges = 0
         self.segments = 0
+        # whether a segment after an ISA held its interchange's repetition separator so far;
+        # a reader may skip splitting off repetitions in a set read while it is False
+        self.repeats = False
 
     # ------------------------------------------------------------------
     def _where(self, index=None, offset=None, line=None, segment_id=None) -> Location:
@@ -332,6 +335,15 @@ class Tokenizer:
                     last = iea_end
                 body = buf[:last]
                 rest = buf[last + 1 :]
+                r = delims.repetition
+                if r is not None and not self.repeats:
+                    # a body opening an interchange starts with its ISA, whose ISA11 is the separator
+                    # (the body stops short of its last terminator: it may be the ISA alone)
+                    start = 0
+                    if body.startswith("ISA"):
+                        start = body.find(t) + 1 or len(body)
+                    if body.find(r, start) >= 0:
+                        self.repeats = True
                 if ascii_buf:
                     fast = _fast_batch(body, t, e, base_offset, line, index, valid_ids)
                     if fast is not None:

@@ -73,6 +73,9 @@ class Transaction:
     table: Any = None  # the PlacementTable that read it (None without a grammar): a validator checks against the same
     # when the reader was asked to record placement: (tokens in document order, the place each took or None)
     placement: tuple[list, list] | None = None
+    # False when no element of the set can hold a repetition separator (the tokenizer saw
+    # none after the ISA); True, the safe default, when it did or nobody checked
+    repeats: bool = True
 
     @property
     def set_id(self) -> str:
