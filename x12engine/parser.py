@@ -433,8 +433,11 @@ class Reader:
             i, n = 0, len(batch)
             while i < n:
                 if state == "TRANSACTION":
-                    # the set's body goes to its machine in one call, up to the next envelope segment
-                    i = open_set.run(batch, i, control)
+                    # the set's body goes to its machine in one call, up to the next envelope segment;
+                    # the loops and indexes it adds hold no cycle, and a growing tree would otherwise
+                    # draw full collections that rescan every segment read so far
+                    with paused_gc():
+                        i = open_set.run(batch, i, control)
                     if open_set.body is not None and open_set.body.parts:
                         yield from self._units_of(open_set)
                     if i == n:
