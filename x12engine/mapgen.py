@@ -62,8 +62,7 @@ class _Source:
 
     def variant(self, prog, seg_level: bool):
         """The generated function of a nested statement list this one calls."""
-        loop_level, item = prog.norep() if self.norep else (prog.run, prog.run_item)
-        return item if seg_level else loop_level
+        return prog.functions(self.norep)[1 if seg_level else 0]
 
     def bucket(self, depth: int, sid: str, e: int) -> str:
         """The loop's ``sid`` segments by the first repetition of element ``e`` (its

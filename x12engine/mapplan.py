@@ -119,21 +119,21 @@ COMPILE = True  # False: every list runs as written, through the interpreter alo
 
 class Program:
     """One statement list, compiled: ``body`` (flattened, plain bindings as ``Read``),
-    the generated functions running it for a loop instance (``run``) and for an
-    item of an ``each`` list (``run_item``; None: the interpreter runs it), and the
-    names of the pool lists it declares (``pools``)."""
+    the generated functions running it for a loop instance and for an item of an
+    ``each`` list (``functions``; None: the interpreter runs it), and the names of
+    the pool lists it declares (``pools``)."""
 
-    __slots__ = ("source", "body", "run", "run_item", "pools", "vias", "pure", "label", "_norep")
+    __slots__ = ("source", "body", "pools", "vias", "pure", "label", "_made")
 
     def __init__(self, source: list):
         self.source = source  # kept alive with the program, so its id stays its own
         self.pools = tuple(s.name for s in source if type(s) is Block and s.pool)
         self.vias = tuple(_via_bindings(source)) if self.pools else ()
         self.pure = _pure(source)
-        self.run = self.run_item = None
-        self._norep: tuple | None = None
+        self._made: dict[bool, tuple] = {}
         self.label = ""
         if not COMPILE:
+            self._made = {False: (None, None), True: (None, None)}
             self.body = list(source)
             return
         flat: list = []
@@ -145,23 +145,19 @@ class Program:
                     continue
             flat.append(stmt)
         self.body = _grouped([(Read.of(s) or s) if type(s) is Binding else s for s in flat])
-        from .mapgen import generate  # generated code calls back into the reader, which imports this module
-
         line = next((getattr(s, "line", None) for s in source if getattr(s, "line", None)), 0)
         self.label = f"from line {line}"
-        self.run, self.run_item = generate(self.body, self.label)
 
-    def norep(self) -> tuple:
-        """(run, run_item) generated for sets whose elements hold no repetition separator,
-        made on first use (most files never use a repetition)."""
-        if self._norep is None:
-            if self.run is None and self.run_item is None:
-                self._norep = (None, None)
-            else:
-                from .mapgen import generate
+    def functions(self, norep: bool) -> tuple:
+        """(loop-level, item-level) generated functions; ``norep`` for sets whose elements
+        hold no repetition separator. Each kind is made on first use, so a process reading
+        only files of one kind never generates the other."""
+        made = self._made.get(norep)
+        if made is None:
+            from .mapgen import generate  # generated code calls back into the reader, which imports this module
 
-                self._norep = generate(self.body, self.label, norep=True)
-        return self._norep
+            made = self._made[norep] = generate(self.body, self.label, norep=norep)
+        return made
 
 
 _PROGRAMS: dict[int, Program] = {}

@@ -256,10 +256,7 @@ class MapReader:
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
         prog = program(body)
-        if self.norep:
-            run = prog.norep()[0 if scope.seg is None else 1]
-        else:
-            run = prog.run if scope.seg is None else prog.run_item
+        run = prog.functions(self.norep)[0 if scope.seg is None else 1]
         if run is not None:
             run(self, loop, out, scope)
             return
