@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 from .atomicio import atomic_open, remove_stale_temps
 from .errors import X12Error
+from .jsontext import compact as compact_json
 from .tokenizer import Tokenizer
 
 TARGETS = ("json", "jsonl", "x12")
@@ -316,18 +317,18 @@ class _Stream:
 
 
 def dumps_document(data: Any, indent: int = 0) -> str:
-    """One JSON document as text, ASCII-only. Compact text comes from the C encoder in
-    one call; Python's ``indent`` goes through its pure-Python encoder, four to seven
-    times slower, which on a large file costs more than reading the X12 did."""
+    """One JSON document as text, ASCII-only. Compact text comes from a C/Rust encoder in
+    one call (:mod:`.jsontext`); Python's ``indent`` goes through its pure-Python encoder,
+    four to seven times slower, which on a large file costs more than reading the X12 did."""
     if indent:
         return json.dumps(data, indent=indent, ensure_ascii=True)
-    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return compact_json(data)
 
 
 def write_jsonl(records: Iterable[dict], fh: TextIO) -> int:
     """One compact JSON object per line, written as the records come; returns the line count."""
     n = 0
-    dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+    dumps = compact_json
     for rec in records:
         fh.write(dumps(rec))
         fh.write("\n")
