@@ -341,8 +341,8 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
                 g.emit(d + 1, "if blanks:")
                 g.emit(d + 2, "vals.extend([''] * blanks)")
             g.emit(d + 1, "blanks = 0")
-            _convert(g, d + 1, stmt, src)
-            g.emit(d + 1, "vals.append(value)")
+            got_in = _convert(g, d + 1, stmt, src)
+            g.emit(d + 1, f"vals.append({got_in})")
             g.emit(d, "else:")
             g.emit(d + 1, "blanks += 1")
         g.emit(d, "if vals:")
@@ -399,15 +399,15 @@ def _take(g: _Source, d: int, e: int, comp: int | None, rel: bool) -> None:
 
 def _value(g: _Source, d: int, r: Read, src) -> None:
     """``raw`` converted, compared with an elided default, and put at the target."""
-    _convert(g, d, r, src)
+    got_in = _convert(g, d, r, src)
     elide = r.elide
     if elide is not None:
         if elide.rest is None:
-            g.emit(d, f"if value != {elide.first!r}:")
+            g.emit(d, f"if {got_in} != {elide.first!r}:")
         else:
-            g.emit(d, f"if value != ({elide.first!r} if index == 0 else {elide.rest!r}):")
+            g.emit(d, f"if {got_in} != ({elide.first!r} if index == 0 else {elide.rest!r}):")
         d += 1
-    _put(g, d, r, "value")
+    _put(g, d, r, got_in)
 
 
 def _several(g: _Source, d: int, stmt, cands: str, seg_level: bool) -> None:
@@ -653,8 +653,8 @@ def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
             g.emit(d + 2, "if blanks:")
             g.emit(d + 3, "vals.extend([''] * blanks)")
         g.emit(d + 2, "blanks = 0")
-        _convert(g, d + 2, r, src)
-        g.emit(d + 2, "vals.append(value)")
+        got_in = _convert(g, d + 2, r, src)
+        g.emit(d + 2, f"vals.append({got_in})")
         g.emit(d + 2, "break")
         g.emit(d, "else:")
         g.emit(d + 1, "blanks += 1")
@@ -807,15 +807,16 @@ def _extract(g: _Source, d: int, e: int, comp: int | None, rel: bool = False) ->
         g.emit(d, f"raw = p[{comp - 1}] if len(p) >= {comp} else ''")
 
 
-def _convert(g: _Source, d: int, r: Read, src) -> None:
+def _convert(g: _Source, d: int, r: Read, src) -> str:
     """``value``: ``raw`` through the binding's transform; a value that does not fit
-    goes through ``R.convert``, which words the warning and keeps what it can."""
+    goes through ``R.convert``, which words the warning and keeps what it can.
+    Returns the variable holding the result (``raw`` itself for text kept as is)."""
     b = r.binding
     fn = b.fn
     slow = f"R.convert({g.const(fn)}, raw, t, loop, scope, {g.const(b)}, {g.const(src)})"
     if type(fn) is Transform:
-        g.emit(d, "value = raw")
-    elif type(fn) is CodeTransform:
+        return "raw"
+    if type(fn) is CodeTransform:
         g.emit(d, f"value = {g.const(fn.table.enum_by_code())}.get(raw)")
         g.emit(d, "if value is None:")
         g.emit(d + 1, f"value = {slow}")
@@ -835,6 +836,7 @@ def _convert(g: _Source, d: int, r: Read, src) -> None:
         g.emit(d + 1, f"value = {call}")
         g.emit(d, "except ReadIssue:")
         g.emit(d + 1, f"value = {slow}")
+    return "value"
 
 
 def _put(g: _Source, d: int, r: Read, value: str) -> None:

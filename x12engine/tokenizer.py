@@ -493,7 +493,7 @@ def _fast_batch(body: str, t: str, e: str, offset: int, line: int, index: int, v
 
 def _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids):
     with paused_gc():  # ~100k young containers at once, none of them in a cycle
-        elements = [p.split(e) for p in pieces]
+        elements = list(map(str.split, pieces, itertools.repeat(e, n)))  # C-level loop
         size = len(sep)
         offsets = itertools.accumulate(map(size.__add__, map(len, pieces)), initial=offset)
         batch = list(zip(elements, itertools.count(index + 1), offsets, lines))
