@@ -21,6 +21,7 @@ _AMOUNTS_KEPT = 4096
 
 
 _MISS = object()
+_ZERO = Decimal(0)
 
 
 def amount(money: Any) -> Decimal | None:
@@ -61,11 +62,17 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
 def _adjusted(obj: dict) -> Decimal | None:
     """The sum of an object's ``adjustments[].amount`` (0 without any); None when one is unreadable."""
     adj = obj.get("adjustments")
-    total = Decimal(0)
+    total = _ZERO
     if isinstance(adj, list):
+        known = _AMOUNTS.get
         for a in adj:
             if isinstance(a, dict):
-                d = amount(a.get("amount"))
+                money = a.get("amount")
+                # the usual shape, {"amount": "12.50", ...} with the text seen before, inline
+                text = money.get("amount") if type(money) is dict else None
+                d = known(text, _MISS) if type(text) is str else _MISS
+                if d is _MISS:
+                    d = amount(money)
                 if d is None:
                     return None
                 total += d
