@@ -319,7 +319,8 @@ class _Stream:
 def dumps_document(data: Any, indent: int = 0) -> str:
     """One JSON document as text, ASCII-only. Compact text comes from a C/Rust encoder in
     one call (:mod:`.jsontext`); Python's ``indent`` goes through its pure-Python encoder,
-    four to seven times slower, which on a large file costs more than reading the X12 did."""
+    about 25 times slower (0.84 s against 0.03 s on a 100k-segment 835 model), which on a
+    large file costs more than reading the X12 did."""
     if indent:
         return json.dumps(data, indent=indent, ensure_ascii=True)
     return compact_json(data)
