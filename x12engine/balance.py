@@ -50,9 +50,15 @@ def amount(money: Any) -> Decimal | None:
 
 
 def _sum(values: Iterable[Any]) -> Decimal | None:
-    total = Decimal(0)
-    for v in values:
-        d = amount(v)
+    """The sum of amounts; None when one is unreadable."""
+    total = _ZERO
+    known = _AMOUNTS.get
+    for money in values:
+        # the usual shape, {"amount": "12.50", ...} with the text seen before, inline
+        text = money.get("amount") if type(money) is dict else money
+        d = known(text, _MISS) if type(text) is str else _MISS
+        if d is _MISS:
+            d = amount(money)
         if d is None:
             return None
         total += d
@@ -62,21 +68,9 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
 def _adjusted(obj: dict) -> Decimal | None:
     """The sum of an object's ``adjustments[].amount`` (0 without any); None when one is unreadable."""
     adj = obj.get("adjustments")
-    total = _ZERO
-    if isinstance(adj, list):
-        known = _AMOUNTS.get
-        for a in adj:
-            if isinstance(a, dict):
-                money = a.get("amount")
-                # the usual shape, {"amount": "12.50", ...} with the text seen before, inline
-                text = money.get("amount") if type(money) is dict else None
-                d = known(text, _MISS) if type(text) is str else _MISS
-                if d is _MISS:
-                    d = amount(money)
-                if d is None:
-                    return None
-                total += d
-    return total
+    if not isinstance(adj, list):
+        return _ZERO
+    return _sum([a.get("amount") for a in adj if isinstance(a, dict)])
 
 
 def _off(diff: Decimal) -> str:

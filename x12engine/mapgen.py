@@ -337,12 +337,7 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
             _take(g, dd, e, comp, rel)
             g.emit(d, "if raw:")
             g.emit(d + 1, f"got |= {mask | _mask(conds)}")
-            if stmt.positional:
-                g.emit(d + 1, "if blanks:")
-                g.emit(d + 2, "vals.extend([''] * blanks)")
-            g.emit(d + 1, "blanks = 0")
-            got_in = _convert(g, d + 1, stmt, src)
-            g.emit(d + 1, f"vals.append({got_in})")
+            _list_value(g, d + 1, stmt, src)
             g.emit(d, "else:")
             g.emit(d + 1, "blanks += 1")
         g.emit(d, "if vals:")
@@ -649,17 +644,21 @@ def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
         g.emit(d + 1, "if raw:")
         g.emit(d + 2, "key = id(t)")
         g.emit(d + 2, f"consumed[key] = consumed.get(key, 0) | {mask}")
-        if r.positional:
-            g.emit(d + 2, "if blanks:")
-            g.emit(d + 3, "vals.extend([''] * blanks)")
-        g.emit(d + 2, "blanks = 0")
-        got_in = _convert(g, d + 2, r, src)
-        g.emit(d + 2, f"vals.append({got_in})")
+        _list_value(g, d + 2, r, src)
         g.emit(d + 2, "break")
         g.emit(d, "else:")
         g.emit(d + 1, "blanks += 1")
     g.emit(d, "if vals:")
     _put(g, d + 1, r, "vals")
+
+
+def _list_value(g: _Source, d: int, r: Read, src) -> None:
+    """A list item found: the empty slots before it (positional lists), then its value."""
+    if r.positional:
+        g.emit(d, "if blanks:")
+        g.emit(d + 1, "vals.extend([''] * blanks)")
+    g.emit(d, "blanks = 0")
+    g.emit(d, f"vals.append({_convert(g, d, r, src)})")
 
 
 def _cond(g: _Source, ce: int, cc: int | None, codes: frozenset, rel: bool = False) -> str:
