@@ -201,8 +201,7 @@ class MapReader:
         elif sid == "GS" or sid == "ISA":
             cands = self.candidates(ref, loop, scope)
         else:
-            idx = loop.index
-            cands = idx.get(sid, ()) if idx is not None else self.segments(loop, sid)
+            cands = self.index(loop).get(sid, ())
         for tok in cands:
             els = tok[0]
             for c in conds:
@@ -283,10 +282,7 @@ class MapReader:
             return (seg,), scope.elem
         if seg is not None and seg[0][0] == sid:
             return (seg,), 0
-        idx = loop.index
-        if idx is None:
-            idx = self.index(loop)
-        return idx.get(sid, ()), 0
+        return self.index(loop).get(sid, ()), 0
 
     def meets(self, els: list[str], conds: tuple, base: int) -> bool:
         """Whether a segment's elements hold one of each compiled condition's codes."""
@@ -432,9 +428,7 @@ class MapReader:
         if needs and (scope.seg is None or scope.seg[0][0] not in needs[0]):
             # most statements of a map name segments (or qualifier codes) a given loop
             # instance does not hold: set tests skip them before any lookup
-            idx = loop.index
-            if idx is None:
-                idx = self.index(loop)
+            idx = self.index(loop)
             for sid, e, codes in needs[1]:
                 if sid in idx and (e is None or not codes.isdisjoint(self._qualifiers(loop, idx, sid, e))):
                     break
@@ -671,10 +665,7 @@ class MapReader:
             nxt = []
             key = step.loop
             for lp in current:
-                idx = lp.index
-                if idx is None:
-                    idx = self.index(lp)
-                for child in idx.get(key, ()):
+                for child in self.index(lp).get(key, ()):
                     if last and claim and id(child) in self.claimed:
                         continue
                     if step.conds and not self.loop_matches(child, step.conds):
@@ -814,8 +805,8 @@ class MapReader:
             full = segment_to_json(child, d)
             full["loop"] = self.loop_path(loop) or ""
             full["patch"] = left  # the element positions to restore; the rest find the rebuilt segment
-            before = next(i for i, c in enumerate(loop.children) if c is child)
-            full["occurrence"] = sum(1 for c in loop.children[:before] if type(c) is tuple and c[0][0] == sid)  # which of the loop's own `sid` segments
+            # which of the loop's own `sid` segments (the index lists them in document order)
+            full["occurrence"] = next(i for i, c in enumerate(self.index(loop)[sid]) if c is child)
             unmapped.append(full)
             refs = ", ".join(f"{sid}{i:02d}" for i in left)
             self.warn("element_not_mapped", f"{refs} not part of the {self.c.map.name} model; kept under `unmapped` as a patch of the segment",

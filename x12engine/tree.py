@@ -30,7 +30,8 @@ class Loop:
     name: str = ""
     children: list = field(default_factory=list)  # token tuples, Unexpected, Loop
     # the children by segment id / loop id, in document order, kept by the parser as it
-    # places them (the map reader's first step on every loop); None: not kept, built on demand
+    # places them (the map reader's first step on every loop); None: not kept, built on
+    # demand. Code that changes ``children`` of a parsed tree sets it to None.
     index: dict | None = None
 
     def segments(self) -> Iterator[tuple]:
