@@ -71,16 +71,20 @@ class _Source:
         name = f"q{sid}_{e}"
         self.buckets.add((sid, e))
         self.emit(depth, f"if {name} is None:")
-        self.emit(depth + 1, f"{name} = {{}}")
-        self.emit(depth + 1, f"for x in idx.get({sid!r}, ()):")
-        self.emit(depth + 2, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
-        self.first_rep(depth + 2, "v")
-        self.emit(depth + 2, f"same = {name}.get(v)")
-        self.emit(depth + 2, "if same is None:")
-        self.emit(depth + 3, f"{name}[v] = [x]")
-        self.emit(depth + 2, "else:")
-        self.emit(depth + 3, "same.append(x)")
+        self.sort_by(depth + 1, name, f"idx.get({sid!r}, ())", e)
         return name
+
+    def sort_by(self, depth: int, name: str, cands: str, e: int) -> None:
+        """``name``: the segments of ``cands`` in lists by element ``e`` (first repetition)."""
+        self.emit(depth, f"{name} = {{}}")
+        self.emit(depth, f"for x in {cands}:")
+        self.emit(depth + 1, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
+        self.first_rep(depth + 1, "v")
+        self.emit(depth + 1, f"same = {name}.get(v)")
+        self.emit(depth + 1, "if same is None:")
+        self.emit(depth + 2, f"{name}[v] = [x]")
+        self.emit(depth + 1, "else:")
+        self.emit(depth + 2, "same.append(x)")
 
 
 def generate(body: list, label: str, norep: bool = False) -> tuple[Runner | None, Runner | None]:
@@ -210,18 +214,10 @@ def _group(g: _Source, sid: str | None, stmts: list, seg_level: bool) -> None:
     parts = _by_qualifier(stmts)
     for e in sorted({key[0] for key, _ in parts if key is not None}):
         # the candidates by their qualifier, sorted once (an 835 claim's NM1s: QC, IL, 82 …)
-        if not seg_level:  # shared with the function's other statements on this segment
+        if seg_level:  # the candidates may be the item's own segment, not the loop's
+            g.sort_by(3, f"by{e}", "c", e)
+        else:  # shared with the function's other statements on this segment
             g.emit(3, f"by{e} = {g.bucket(3, sid, e)}")
-            continue
-        g.emit(3, f"by{e} = {{}}")
-        g.emit(3, "for x in c:")
-        g.emit(4, f"v = x[0][{e}] if len(x[0]) > {e} else ''")
-        g.first_rep(4, "v")
-        g.emit(4, f"same = by{e}.get(v)")
-        g.emit(4, "if same is None:")
-        g.emit(5, f"by{e}[v] = [x]")
-        g.emit(4, "else:")
-        g.emit(5, "same.append(x)")
     for key, part in parts:
         if key is None:
             for stmt in part:
