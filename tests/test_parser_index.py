@@ -74,15 +74,35 @@ def test_kept_index_matches_children_in_corpus():
     assert drift == []
 
 
-def test_kept_index_follows_hl_parents_and_cut_claims():
-    """An 837 whose second subscriber's claim follows a dependent: the claim loops are cut
-    out of the tree one by one while streaming, and the HL loops hang by HL02."""
+def _dependent_of_earlier_subscriber() -> bytes:
+    """The 837P fixture with a second dependent (HL*5) whose HL02 names subscriber 2 while
+    subscriber 3 is the open level: the parser hangs it under a loop off its stack."""
     text = (FIXTURES / "837p-claims.x12").read_text()
-    indexed, drift = _check(text.encode())
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("HL*4*3*23"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("SE*"))
+    block = [line.replace("HL*4*3*23", "HL*5*2*23").replace("PCN0002", "PCN0005") for line in lines[start:end]]
+    se = lines[end].split("*")
+    lines[end] = "*".join([se[0], str(int(se[1]) + len(block)), *se[2:]])
+    return "\n".join(lines[:end] + block + lines[end:]).encode()
+
+
+def test_kept_index_follows_an_hl_parent_off_the_stack():
+    data = _dependent_of_earlier_subscriber()
+    indexed, drift = _check(data)
     assert drift == []
-    ctxs = list(Reader(text.encode()).transactions(by_unit=True))
-    assert len(ctxs) > 1  # streamed claim by claim
-    for ctx in ctxs:
-        body = ctx.transaction.body
-        # a unit's ancestors are copies: no kept index, the reader builds one
-        assert all(lp.index is None or _drift(lp) == [] for lp in body.loops())
+    body = next(Reader(data).transactions()).transaction.body
+    subscribers = {lp.children[0][0][1]: lp for lp in body.loops("2000B")}
+    hung = subscribers["2"].index.get("2000C", [])
+    assert [lp.children[0][0][1] for lp in hung] == ["5"]  # HL*5 sits under subscriber 2, in its index
+    assert [lp.children[0][0][1] for lp in subscribers["3"].index["2000C"]] == ["4"]
+
+
+def test_kept_index_after_claims_are_cut_out():
+    """Streamed claim by claim, each 2300 is cut out of its subscriber as it closes; the
+    subscriber's kept index must lose it too (the reader would see it twice otherwise)."""
+    data = _dependent_of_earlier_subscriber()
+    contexts = list(Reader(data).transactions(by_unit=True))
+    assert len([c for c in contexts if c.part == "unit"]) == 3
+    indexed, drift = _check(data)
+    assert drift == []
