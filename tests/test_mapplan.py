@@ -93,6 +93,12 @@ def test_compiled_reader_reads_repeated_segments_as_the_interpreter_does(monkeyp
     # both alternatives of `tax_id = N104 [N103=FI] | REF02 [REF01=TJ]` present: the first wins
     ("835-payment.x12", b"N1*PE*RIVERSIDE FAMILY CLINIC*XX*1234567893", b"N1*PE*RIVERSIDE FAMILY CLINIC*FI*111111111",
      lambda m: m["payee"]["tax_id"] == "111111111"),
+    # CAS triples read inline in the claim's loop: an unknown group code, a reason that is no
+    # CARC and an amount that is no number (each goes through the slow path with its item's
+    # place), a triple with a quantity, and an empty triple between two others
+    ("835-payment.x12", b"CAS*CO*45*12.50~", b"CAS*ZZ*45*12.50*****XX*ABC*2*9999*1*3~",
+     lambda m: [(a["reason_code"], a.get("quantity")) for a in m["claim_payments"][0]["services"][0]["adjustments"]][:3]
+     == [("45", None), ("XX", "2"), ("9999", "3")]),
     # a qualifier argument with no value (DTP02 of a service period)
     ("837p-claims.x12", b"DTP*472*D8*", b"DTP*472**", lambda m: True),
 ])

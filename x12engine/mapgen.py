@@ -44,6 +44,9 @@ class _Source:
         self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
         self.n = 0
         self.buckets: set[tuple[str, int]] = set()  # (segment id, element) buckets the body uses
+        # where values go, the item's place in its list and its scope: an item body written
+        # inline in its list's loop (``_each``) names them otherwise than its own function
+        self.tg, self.index, self.scope = "tg", "index", "scope"
 
     def const(self, value: Any) -> str:
         name = f"K{self.n}"
@@ -280,12 +283,13 @@ def _mask(conds: tuple) -> int:
     return m
 
 
-def _single(g: _Source, d: int, stmts: list, rel: bool) -> None:
-    """``t`` is the one candidate segment and every binding of the group reads it.
-    Masks of a relative group are collected unshifted and moved to the item's
-    element once, at the end."""
-    g.emit(d, "els = t[0]")
-    g.emit(d, "n = len(els)")
+def _single(g: _Source, d: int, stmts: list, rel: bool, split: bool = True) -> None:
+    """``t`` is the one candidate segment and every binding of the group reads it
+    (``split``: its ``els`` and ``n`` are still to be taken). Masks of a relative group
+    are collected unshifted and moved to the item's element once, at the end."""
+    if split:
+        g.emit(d, "els = t[0]")
+        g.emit(d, "n = len(els)")
     g.emit(d, "got = 0")
     quals: set[int] = set()
     composites: set[int] = set()
@@ -341,8 +345,7 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
     elif type(stmt) is ReadRun or len(srcs) == 1:
         dd = _test(g, d, srcs[0][2], rel, known)
         for e, comp, conds, mask, r, src in srcs:
-            _take(g, dd, e, comp, rel)
-            g.emit(dd, "if raw:")
+            _take_if(g, dd, e, comp, rel)
             g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
             _value(g, dd + 1, r, src)
     else:  # alternatives: the first source with a value
@@ -353,8 +356,7 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
                 g.emit(d, "if not done:")
                 dd += 1
             dd = _test(g, dd, conds, rel, known)
-            _take(g, dd, e, comp, rel)
-            g.emit(dd, "if raw:")
+            _take_if(g, dd, e, comp, rel)
             g.emit(dd + 1, f"got |= {mask | _mask(conds)}")
             g.emit(dd + 1, "done = True")
             _value(g, dd + 1, stmt, src)
@@ -388,6 +390,18 @@ def _take(g: _Source, d: int, e: int, comp: int | None, rel: bool) -> None:
         g.first_rep(d, "raw")
 
 
+def _take_if(g: _Source, d: int, e: int, comp: int | None, rel: bool) -> None:
+    """``if`` the one candidate holds a value at ``e`` (component ``comp``), with ``raw``
+    bound to it: one test where the set holds no repetition to cut off first."""
+    if comp is not None:
+        g.emit(d, f"if l{e} >= {comp} and (raw := p{e}[{comp - 1}]):")
+    elif g.norep:
+        g.emit(d, f"if n > {_pos(e, rel)} and (raw := els[{_pos(e, rel)}]):")
+    else:
+        _take(g, d, e, comp, rel)
+        g.emit(d, "if raw:")
+
+
 def _value(g: _Source, d: int, r: Read, src) -> None:
     """``raw`` converted, compared with an elided default, and put at the target."""
     got_in = _convert(g, d, r, src)
@@ -396,7 +410,7 @@ def _value(g: _Source, d: int, r: Read, src) -> None:
         if elide.rest is None:
             g.emit(d, f"if {got_in} != {elide.first!r}:")
         else:
-            g.emit(d, f"if {got_in} != ({elide.first!r} if index == 0 else {elide.rest!r}):")
+            g.emit(d, f"if {got_in} != ({elide.first!r} if {g.index} == 0 else {elide.rest!r}):")
         d += 1
     _put(g, d, r, got_in)
 
@@ -775,6 +789,24 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(2, "sub = {}")
         g.emit(2, f"{body_run}(R, loop, sub, Scope(t, None, len(items)))")
         g.emit(2, "items.append(sub)")
+    elif not seg_level and _inline_item(program(blk.body).body, sid):
+        # the item body written here, in the list's own loop: no call and no scope
+        # object per item (an 835 claim's CAS triples, an 837's HI codes)
+        g.emit(2, "els = t[0]")
+        g.emit(2, "n = len(els)")
+        g.emit(2, f"for base in {blk.slots!r}:")
+        g.emit(3, "v = els[base] if n > base else ''")
+        g.first_rep(3, "v")
+        g.emit(3, "if v:")
+        g.emit(4, "sub = {}")
+        saved = g.tg, g.index, g.scope
+        g.tg, g.index, g.scope = "sub", "len(items)", "Scope(t, base, len(items))"
+        try:
+            for own, stmts in _runs(program(blk.body).body):
+                _single(g, 4, stmts, rel=own is None, split=False)
+        finally:
+            g.tg, g.index, g.scope = saved
+        g.emit(4, "items.append(sub)")
     else:
         g.emit(2, "els = t[0]")
         g.emit(2, "n = len(els)")
@@ -790,6 +822,27 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
     g.emit(1, "if items:")
     g.emit(2, f"set_path(out, {blk.name!r}, items)")
     return True
+
+
+def _runs(body: list) -> list[tuple]:
+    """Consecutive plain bindings of a list cut into runs on one segment id."""
+    out: list[tuple] = []
+    for stmt in body:
+        sid = _plain_sid(stmt)
+        if out and out[-1][0] == sid:
+            out[-1][1].append(stmt)
+        else:
+            out.append((sid, [stmt]))
+    return out
+
+
+def _inline_item(body: list, sid: str) -> bool:
+    """An item body ``_each`` can write inline: plain bindings on the item's own segment
+    only (relative to its element, or naming its id), none of them a list."""
+    for stmt in body:
+        if _plain_sid(stmt) not in (None, sid) or (type(stmt) is Read and stmt.is_list):
+            return False
+    return bool(body)
 
 
 # ---------------------------------------------------------------------------- shared steps
@@ -808,7 +861,7 @@ def _convert(g: _Source, d: int, r: Read, src) -> str:
     Returns the variable holding the result (``raw`` itself for text kept as is)."""
     b = r.binding
     fn = b.fn
-    slow = f"R.convert({g.const(fn)}, raw, t, loop, scope, {g.const(b)}, {g.const(src)})"
+    slow = f"R.convert({g.const(fn)}, raw, t, loop, {g.scope}, {g.const(b)}, {g.const(src)})"
     if type(fn) is Transform:
         return "raw"
     if type(fn) is CodeTransform:
@@ -837,9 +890,9 @@ def _convert(g: _Source, d: int, r: Read, src) -> str:
 def _put(g: _Source, d: int, r: Read, value: str) -> None:
     """``tg[target] = value``, through the dissolved objects of a dotted target."""
     if r.parts is None:
-        g.emit(d, f"tg[{r.target!r}] = {value}")
+        g.emit(d, f"{g.tg}[{r.target!r}] = {value}")
         return
-    g.emit(d, "o = tg")
+    g.emit(d, f"o = {g.tg}")
     for part in r.parts[:-1]:
         g.emit(d, f"x = o.get({part!r})")
         g.emit(d, "if type(x) is not dict:")
