@@ -596,10 +596,16 @@ class MapReader:
             items = []
             found = self.resolve_captures(loop, blk.path) if has_field_conds(blk.path) else \
                 [(lp, {}) for lp in self.resolve(loop, blk.path, claim=True)]
+            # a claim payment per 2100: the body's generated function looked up once
+            run = program(blk.body).functions(self.norep)[0] if found else None
+            claimed = self.claimed
             for i, (inner, captured) in enumerate(found):
-                self.claimed.add(id(inner))
-                sub: dict = dict(captured)
-                self.stmts(blk.body, inner, sub, _Scope(index=i))
+                claimed.add(id(inner))
+                sub: dict = dict(captured) if captured else {}
+                if run is not None:
+                    run(self, inner, sub, _Scope(index=i))
+                else:
+                    self.stmts(blk.body, inner, sub, _Scope(index=i))
                 if self.pools:
                     self.elide_pools(blk.body, sub)
                 items.append(sub)
@@ -680,13 +686,15 @@ class MapReader:
         for n, step in enumerate(path):
             last = n == len(path) - 1
             nxt = []
+            captures = any(is_field_code(c.codes[0]) for c in step.conds)
             for lp, got in current:
-                for child in lp.children:
-                    if type(child) is not Loop or child.id != step.loop:
-                        continue
+                for child in self.index(lp).get(step.loop, ()):
                     if last and id(child) in self.claimed:
                         continue
                     if step.conds and not self.loop_matches(child, step.conds):
+                        continue
+                    if not captures:  # the fields read so far, shared: the caller copies them
+                        nxt.append((child, got))
                         continue
                     mine = dict(got)
                     for c in step.conds:
