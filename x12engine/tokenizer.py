@@ -458,7 +458,7 @@ def _fast_batch(body: str, t: str, e: str, offset: int, line: int, index: int, v
         sep = t
         pieces = body.split(t)
         n = len(pieces)
-        lines = itertools.count(line) if t == "\n" else itertools.repeat(line)
+        lines = _numbered(line, index) if t == "\n" else itertools.repeat(line)
         next_line = line + n if t == "\n" else line
         return _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, valid_ids)
     if body[:1] == "\r":
@@ -478,7 +478,7 @@ def _fast_batch(body: str, t: str, e: str, offset: int, line: int, index: int, v
         n = len(pieces)
         if body.count("\n") != n - 1 or (sep[1] != "\r" and "\r" in body) or body.count(t) != n - 1:
             return None
-        lines = itertools.count(line)
+        lines = _numbered(line, index)
         next_line = line + n - 1
     else:
         if "\r" in body:
@@ -496,7 +496,11 @@ def _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, v
         elements = list(map(str.split, pieces, itertools.repeat(e, n)))  # C-level loop
         size = len(sep)
         offsets = itertools.accumulate(map(size.__add__, map(len, pieces)), initial=offset)
-        batch = list(zip(elements, itertools.count(index + 1), offsets, lines))
+        if lines is None:  # one segment per line, numbered as the segments are: one int serves both
+            numbers = list(range(index + 1, index + 1 + n))
+            batch = list(zip(elements, numbers, offsets, numbers))
+        else:
+            batch = list(zip(elements, itertools.count(index + 1), offsets, lines))
     ids = set(map(_first, elements))
     if not ids <= valid_ids:
         for sid in ids - valid_ids:
@@ -508,6 +512,12 @@ def _finish_batch(body, pieces, n, sep, t, e, offset, lines, next_line, index, v
 
 
 _first = operator.itemgetter(0)
+
+
+def _numbered(line: int, index: int) -> Iterator[int] | None:
+    """Line numbers of a batch with one segment per line, starting at ``line``; None when
+    they are the segment indices themselves (the usual layout: ISA on line 1)."""
+    return None if line == index + 1 else itertools.count(line)
 
 
 def tokenize(source: Source, **kw) -> Iterator[Token]:
