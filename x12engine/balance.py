@@ -70,20 +70,7 @@ def _adjusted(obj: dict) -> Decimal | None:
     adj = obj.get("adjustments")
     if not isinstance(adj, list):
         return _ZERO
-    total = _ZERO
-    known = _AMOUNTS.get
-    for a in adj:  # _sum, inline: a remittance has one or two adjustments per claim and line
-        if not isinstance(a, dict):
-            continue
-        money = a.get("amount")
-        text = money.get("amount") if type(money) is dict else money
-        d = known(text, _MISS) if type(text) is str else _MISS
-        if d is _MISS:
-            d = amount(money)
-        if d is None:
-            return None
-        total += d
-    return total
+    return _sum([a.get("amount") for a in adj if isinstance(a, dict)])
 
 
 def _off(diff: Decimal) -> str:

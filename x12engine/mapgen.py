@@ -789,33 +789,28 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(2, "sub = {}")
         g.emit(2, f"{body_run}(R, loop, sub, Scope(t, None, len(items)))")
         g.emit(2, "items.append(sub)")
-    elif not seg_level and _inline_item(program(blk.body).body, sid):
-        # the item body written here, in the list's own loop: no call and no scope
-        # object per item (an 835 claim's CAS triples, an 837's HI codes)
-        g.emit(2, "els = t[0]")
-        g.emit(2, "n = len(els)")
-        g.emit(2, f"for base in {blk.slots!r}:")
-        g.emit(3, "v = els[base] if n > base else ''")
-        g.first_rep(3, "v")
-        g.emit(3, "if v:")
-        g.emit(4, "sub = {}")
-        saved = g.tg, g.index, g.scope
-        g.tg, g.index, g.scope = "sub", "len(items)", "Scope(t, base, len(items))"
-        try:
-            for own, stmts in _runs(program(blk.body).body):
-                _single(g, 4, stmts, rel=own is None, split=False)
-        finally:
-            g.tg, g.index, g.scope = saved
-        g.emit(4, "items.append(sub)")
     else:
+        # an item body reading only the item's segment is written here, in the list's own
+        # loop: no call and no scope object per item (an 835 claim's CAS triples, HI codes)
+        inline = not seg_level and _inline_item(program(blk.body).body, sid)
+        slot = "base" if inline else "e"
         g.emit(2, "els = t[0]")
         g.emit(2, "n = len(els)")
-        g.emit(2, f"for e in {blk.slots!r}:")
-        g.emit(3, "v = els[e] if n > e else ''")
+        g.emit(2, f"for {slot} in {blk.slots!r}:")
+        g.emit(3, f"v = els[{slot}] if n > {slot} else ''")
         g.first_rep(3, "v")
         g.emit(3, "if v:")
         g.emit(4, "sub = {}")
-        g.emit(4, f"{body_run}(R, loop, sub, Scope(t, e, len(items)))")
+        if inline:
+            saved = g.tg, g.index, g.scope
+            g.tg, g.index, g.scope = "sub", "len(items)", "Scope(t, base, len(items))"
+            try:
+                for own, stmts in _runs(program(blk.body).body):
+                    _single(g, 4, stmts, rel=own is None, split=False)
+            finally:
+                g.tg, g.index, g.scope = saved
+        else:
+            g.emit(4, f"{body_run}(R, loop, sub, Scope(t, e, len(items)))")
         g.emit(4, "items.append(sub)")
     if blk.pool:
         g.emit(1, f"R.pools[{blk.name!r}] = (items, [])")
