@@ -100,9 +100,7 @@ class MapReader:
         self.inter, self.group, self.txn = inter, group, txn
         self.comp = inter.delimiters.component
         self.rep = inter.delimiters.repetition
-        # generated code splits off repetitions with this; the terminator never occurs
-        # inside an element, so "no repetition separator" needs no test of its own
-        self.rep_split = self.rep or inter.delimiters.segment
+        self.rep_split = inter.delimiters.repetition_or_never  # what generated code splits repetitions with
         self.norep = self.rep is None or not txn.repeats  # generated code without repetition splits
         self.consumed: dict[int, int] = {}  # id(token) → bit mask of the elements read from it
         self.claimed: set[int] = set()

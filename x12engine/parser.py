@@ -81,7 +81,7 @@ class _Body:
     """The transaction machine: places body segments of one transaction set."""
 
     __slots__ = ("table", "root", "stack", "state", "hl", "findings", "where", "comp", "rep", "unexpected", "cur",
-                 "units", "parts", "context", "given", "handed", "opened", "placed", "places", "idx", "term")
+                 "units", "parts", "context", "given", "handed", "opened", "placed", "places", "idx", "rsplit")
 
     def __init__(self, table: PlacementTable | None, where: Location, delimiters: Delimiters, units: Units | None = None,
                  record: bool = False):
@@ -94,7 +94,7 @@ class _Body:
         self.where = where
         self.comp = delimiters.component
         self.rep = delimiters.repetition
-        self.term = delimiters.segment
+        self.rsplit = delimiters.repetition_or_never
         self.unexpected = 0
         self.cur = self.root.children  # children of the innermost open loop
         self.idx = self.root.index  # and its index
@@ -128,7 +128,7 @@ class _Body:
             return i
         places_for = self.table.places
         comp, rep = self.comp, self.rep
-        rsplit = rep or self.term  # the terminator never occurs inside an element
+        rsplit = self.rsplit
         idx = self.idx
         placed, record = self.placed, self.places
         while i < n:

@@ -41,6 +41,12 @@ class Delimiters:
     repetition: str | None = "^"
     segment: str = "~"
 
+    @property
+    def repetition_or_never(self) -> str:
+        """The repetition separator, or where there is none the segment terminator, which no
+        element holds: ``sep in value`` then needs no None test of its own (hot loops)."""
+        return self.repetition or self.segment
+
     def as_dict(self) -> dict:
         return {"element": self.element, "component": self.component, "repetition": self.repetition, "segment": self.segment}
 
