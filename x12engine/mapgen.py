@@ -65,7 +65,7 @@ class _Source:
 
     def variant(self, prog, seg_level: bool):
         """The generated function of a nested statement list this one calls."""
-        return prog.functions(self.norep)[1 if seg_level else 0]
+        return prog.function(self.norep, seg_level)
 
     def bucket(self, depth: int, sid: str, e: int) -> str:
         """The loop's ``sid`` segments by the first repetition of element ``e`` (its

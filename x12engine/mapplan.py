@@ -120,7 +120,7 @@ COMPILE = True  # False: every list runs as written, through the interpreter alo
 class Program:
     """One statement list, compiled: ``body`` (flattened, plain bindings as ``Read``),
     the generated functions running it for a loop instance and for an item of an
-    ``each`` list (``functions``; None: the interpreter runs it), and the names of
+    ``each`` list (``function``; None: the interpreter runs it), and the names of
     the pool lists it declares (``pools``)."""
 
     __slots__ = ("source", "body", "pools", "vias", "pure", "label", "_made")
@@ -148,8 +148,9 @@ class Program:
         line = next((getattr(s, "line", None) for s in source if getattr(s, "line", None)), 0)
         self.label = f"from line {line}"
 
-    def functions(self, norep: bool) -> tuple:
-        """(loop-level, item-level) generated functions; ``norep`` for sets whose elements
+    def function(self, norep: bool, item: bool):
+        """The generated function for a loop instance or, with ``item``, for an item of an
+        ``each`` list (None: the interpreter runs the list); ``norep`` for sets whose elements
         hold no repetition separator. Each kind is made on first use, so a process reading
         only files of one kind never generates the other."""
         made = self._made.get(norep)
@@ -157,7 +158,7 @@ class Program:
             from .mapgen import generate  # generated code calls back into the reader, which imports this module
 
             made = self._made[norep] = generate(self.body, self.label, norep=norep)
-        return made
+        return made[item]
 
 
 _PROGRAMS: dict[int, Program] = {}

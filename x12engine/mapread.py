@@ -253,7 +253,7 @@ class MapReader:
 
     def stmts(self, body: list, loop: Loop, out: dict, scope: _Scope) -> None:
         prog = program(body)
-        run = prog.functions(self.norep)[0 if scope.seg is None else 1]
+        run = prog.function(self.norep, scope.seg is not None)
         if run is not None:
             run(self, loop, out, scope)
             return
@@ -594,16 +594,10 @@ class MapReader:
             items = []
             found = self.resolve_captures(loop, blk.path) if has_field_conds(blk.path) else \
                 [(lp, {}) for lp in self.resolve(loop, blk.path, claim=True)]
-            # a claim payment per 2100: the body's generated function looked up once
-            run = program(blk.body).functions(self.norep)[0] if found else None
-            claimed = self.claimed
             for i, (inner, captured) in enumerate(found):
-                claimed.add(id(inner))
-                sub: dict = dict(captured) if captured else {}
-                if run is not None:
-                    run(self, inner, sub, _Scope(index=i))
-                else:
-                    self.stmts(blk.body, inner, sub, _Scope(index=i))
+                self.claimed.add(id(inner))
+                sub: dict = dict(captured)  # captured fields may be shared between items
+                self.stmts(blk.body, inner, sub, _Scope(index=i))
                 if self.pools:
                     self.elide_pools(blk.body, sub)
                 items.append(sub)
