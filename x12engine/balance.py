@@ -28,15 +28,12 @@ def amount(money: Any) -> Decimal | None:
     """A monetary amount object (or a bare number) as a Decimal; None when absent or unreadable."""
     if isinstance(money, dict):
         money = money.get("amount")
-    if type(money) is str:
-        d = _AMOUNTS.get(money, _MISS)
-        if d is not _MISS:
-            return d
     if money is None or isinstance(money, bool):
         return None
     text = money if type(money) is str else str(money)
-    if text in _AMOUNTS:
-        return _AMOUNTS[text]
+    d = _AMOUNTS.get(text, _MISS)
+    if d is not _MISS:
+        return d
     try:
         d = Decimal(text)
     except InvalidOperation:
