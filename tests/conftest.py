@@ -12,6 +12,18 @@ FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
+def grow(fixture: Path, segments: int, newline: bool = True) -> str:
+    """A fixture grown to about ``segments`` segments by the benchmarks' generator (``bench/synth.py``)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from synth import grow as synth_grow
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return synth_grow(fixture, segments, newline)
+
+
 def isa(element="*", component=":", repetition="^", segment="~", control="000000001", version="00501") -> str:
     """A conforming 106-character ISA with the given delimiters."""
     fields = ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", "SENDER".ljust(15), "ZZ", "RECEIVER".ljust(15),

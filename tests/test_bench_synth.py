@@ -1,16 +1,11 @@
 """The benchmarks' grown files are what they claim: the fixture's shape, valid, at the size asked."""
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, grow
 from x12engine import Tokenizer
 from x12engine.validate import validate
-
-sys.path.insert(0, str(ROOT / "bench"))
-from synth import grow  # noqa: E402
 
 
 @pytest.mark.parametrize("fixture", ["835-payment.x12", "837p-claims.x12"])

@@ -47,18 +47,11 @@ def test_streaming_a_large_set_draws_no_collections_of_its_tree():
     indexes it adds hold no cycle, and with collection on, a 50k-segment set drew a
     dozen middle and one full collection, each rescanning every segment read so far."""
     import collections
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(root / "bench"))
-    try:
-        from synth import grow
-    finally:
-        sys.path.remove(str(root / "bench"))
+    from conftest import FIXTURES, grow
     from x12engine.parser import Reader
 
-    text = grow(root / "fixtures" / "837p-claims.x12", 50_000).encode()
+    text = grow(FIXTURES / "837p-claims.x12", 50_000).encode()
     list(Reader(text).transactions())  # grammar and tables load outside the count
     seen: collections.Counter = collections.Counter()
 

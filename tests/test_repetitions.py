@@ -40,6 +40,25 @@ def test_sets_without_repetitions_read_as_the_general_code_does(path):
         assert first == general
 
 
+def test_most_fixture_sets_take_the_variant():
+    """The comparison above means something only where the variant ran."""
+    flags = [f for p in FIXTURES.glob("*.x12") if p.name[:3] in SUPPORTED for f, _, _ in _both_ways(p)]
+    assert flags.count(False) > len(flags) // 2
+
+
+def test_the_flag_picks_the_code_that_splits():
+    """A set flagged without repetitions is read by code that never splits one off: forced
+    onto a set that holds one (CLP01 PCN0001^PCN9), the variant keeps the whole element,
+    where the general code keeps its first repetition. So the flag does choose the code."""
+    data = (FIXTURES / "835-payment.x12").read_bytes().replace(b"CLP*PCN0001*", b"CLP*PCN0001^PCN9*", 1)
+    ctx = next(Reader(data).transactions())
+    assert ctx.transaction.repeats is True
+    general = context_model(ctx)["model"]["claim_payments"][0]["patient_control_number"]
+    ctx.transaction.repeats = False
+    variant = context_model(ctx)["model"]["claim_payments"][0]["patient_control_number"]
+    assert (general, variant) == ("PCN0001", "PCN0001^PCN9")
+
+
 def test_corpus_sets_read_alike_with_and_without_the_repetition_code():
     require_corpus()
     plain = 0
