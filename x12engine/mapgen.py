@@ -119,39 +119,32 @@ def _build(body: list, label: str, seg_level: bool, norep: bool = False) -> Runn
 
     g = _Source(norep)
     g.ns.update(Scope=_Scope, merge=_merge, set_path=set_path)
-    i = 0
-    while i < len(body):
-        stmt = body[i]
-        sid = _plain_sid(stmt)
+    for sid, stmts in _runs(body):
         if sid is not _NO_SID and sid not in ENVELOPE:
-            j = i + 1
-            while j < len(body) and _plain_sid(body[j]) == sid:
-                j += 1
-            _group(g, sid, body[i:j], seg_level)
-            i = j
+            _group(g, sid, stmts, seg_level)
             continue
-        i += 1
-        t = type(stmt)
-        if t is Read and not stmt.is_list:
-            _read_loop(g, 1, stmt, seg_level)
-        elif t is Read:
-            _guarded(g, {s[0] for s in stmt.sources}, "R.read_list", stmt, seg_level)
-        elif t is Binding and _general(g, stmt, seg_level):
-            pass
-        elif t is Binding:
-            needs = needs_of(stmt)
-            _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
-        elif t is Block and _block(g, stmt, seg_level):
-            pass
-        elif t is SetConst and _set_const(g, stmt, seg_level):
-            pass
-        elif t is When and _when(g, stmt, seg_level):
-            pass
-        elif t is Block or t is SetConst:
-            key = trigger(stmt)
-            _guarded(g, None if key is None else {key}, "R.block" if t is Block else "R.stmt", stmt, seg_level)
-        else:  # when, derivations: they find what they need themselves
-            g.emit(1, f"R.stmt({g.const(stmt)}, loop, out, scope)")
+        for stmt in stmts:
+            t = type(stmt)
+            if t is Read and not stmt.is_list:
+                _read_loop(g, 1, stmt, seg_level)
+            elif t is Read:
+                _guarded(g, {s[0] for s in stmt.sources}, "R.read_list", stmt, seg_level)
+            elif t is Binding and _general(g, stmt, seg_level):
+                pass
+            elif t is Binding:
+                needs = needs_of(stmt)
+                _guarded(g, needs[0] if needs else None, "R.binding", stmt, seg_level)
+            elif t is Block and _block(g, stmt, seg_level):
+                pass
+            elif t is SetConst and _set_const(g, stmt, seg_level):
+                pass
+            elif t is When and _when(g, stmt, seg_level):
+                pass
+            elif t is Block or t is SetConst:
+                key = trigger(stmt)
+                _guarded(g, None if key is None else {key}, "R.block" if t is Block else "R.stmt", stmt, seg_level)
+            else:  # when, derivations: they find what they need themselves
+                g.emit(1, f"R.stmt({g.const(stmt)}, loop, out, scope)")
     g.emit(1, "return None")
     body_text = "\n".join(g.lines)
     used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", body_text))
