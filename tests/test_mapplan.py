@@ -153,7 +153,7 @@ def test_marks_fall_on_elements_with_values_only(monkeypatch):
     real = mapread.MapReader.leftovers
 
     def watched(self, implied):
-        tokens = {id(tok): tok for tok in self.txn.segments()}
+        tokens = {tok[1]: tok for tok in self.txn.segments()}
         for key, used in self.consumed.items():
             if key in tokens:
                 seen.append((used, tokens[key][0]))
@@ -225,7 +225,7 @@ def _reference_leftovers(reader, implied) -> dict[int, list[int] | None]:
                 walk(child)
             elif type(child) is tuple and child[0][0] not in STRUCTURAL:
                 els = child[0]
-                used = reader.consumed.get(id(child))
+                used = reader.consumed.get(child[1])
                 imp = implied(loop.id, child)
                 left = [i for i, v in enumerate(els) if i and v and i not in imp and (used is None or not used >> i & 1)]
                 if left:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from x12engine import Tokenizer, document_from_json, document_to_json, parse, to_bytes
+from x12engine import Tokenizer, X12Error, document_from_json, document_to_json, parse, to_bytes
 from x12engine.tokenizer import Delimiters
 
 from conftest import CORPUS, FIXTURES, corpus_rows, require_corpus
@@ -68,3 +68,65 @@ def test_parsed_fixtures_place_every_segment():
         doc = parse(path)
         errors = [str(f) for f in doc.findings if f.severity == "error"]
         assert not errors, f"{path.name}: {errors[:3]}"
+
+
+def _indices(doc) -> list:
+    return [t[1] for i in doc.interchanges for t in i.segments()]
+
+
+def test_parsed_documents_number_every_segment_uniquely():
+    """The map reader keys what it read of a segment on the segment's index, so no two
+    segments of a document may share one (interchanges, unexpected segments included)."""
+    paths = [*FIXTURE_FILES, *(CORPUS / r["path"] for r in corpus_rows())]
+    checked = 0
+    for path in paths:
+        try:
+            doc = parse(path)
+        except X12Error:
+            continue  # the broken files of the corpus that stop the parse
+        seen = _indices(doc)
+        assert all(type(i) is int for i in seen), path
+        assert len(set(seen)) == len(seen), path
+        checked += len(seen)
+    assert checked > 1000
+
+
+def _without_positions(x):
+    if isinstance(x, dict):
+        return {k: _without_positions(v) for k, v in x.items() if k not in ("index", "line", "offset", "segment")}
+    if isinstance(x, list):
+        return [_without_positions(v) for v in x]
+    return x
+
+
+@pytest.mark.parametrize("how", ["missing", "repeated"])
+def test_trees_without_usable_indices_read_as_parsed(how):
+    """A hand-written tree may leave out the indices or repeat one; it is numbered afresh,
+    and every set reads to the same model, unmapped segments and findings as the file."""
+    from x12engine.convert import transaction_model
+
+    def strip(x):
+        if isinstance(x, dict):
+            if "id" in x and "elements" in x:
+                x.pop("index", None)
+                if how == "repeated":
+                    x["index"] = 7
+            for v in x.values():
+                strip(v)
+        elif isinstance(x, list):
+            for v in x:
+                strip(v)
+
+    compared = 0
+    for path in FIXTURE_FILES:
+        doc = parse(path)
+        data = json.loads(json.dumps(document_to_json(doc)))
+        strip(data)
+        again = document_from_json(data)
+        seen = _indices(again)
+        assert len(set(seen)) == len(seen) == len(_indices(doc))
+        for (i, g, t), (i2, g2, t2) in zip(doc.transactions(), again.transactions(), strict=True):
+            a, b = transaction_model(i, g, t), transaction_model(i2, g2, t2)
+            assert _without_positions(a) == _without_positions(b), path
+            compared += bool(a.get("unmapped"))
+    assert compared >= 1  # a set with unmapped segments, where the marks show

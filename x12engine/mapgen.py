@@ -314,7 +314,7 @@ def _single(g: _Source, d: int, stmts: list, rel: bool, split: bool = True) -> N
         for stmt in part:
             _single_stmt(g, dd, stmt, rel, key)
     g.emit(d, "if got:")
-    g.emit(d + 1, "key = id(t)")
+    g.emit(d + 1, "key = t[1]")
     g.emit(d + 1, f"consumed[key] = consumed.get(key, 0) | {'(got << base)' if rel else 'got'}")
 
 
@@ -450,7 +450,7 @@ def _several(g: _Source, d: int, stmt, cands: str, seg_level: bool) -> None:
         g.emit(d + 1, f"got |= {mask | cond_mask}")
         _value(g, d + 1, r, src)
     g.emit(d, "if got:")
-    g.emit(d + 1, "key = id(t)")
+    g.emit(d + 1, "key = t[1]")
     g.emit(d + 1, "consumed[key] = consumed.get(key, 0) | got")
 
 
@@ -489,7 +489,7 @@ def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None =
             g.emit(dd + 2, "continue")
         _extract(g, dd + 1, e, comp, rel)
         g.emit(dd + 1, "if raw:")
-        g.emit(dd + 2, "key = id(t)")
+        g.emit(dd + 2, "key = t[1]")
         hit = mask if not rel else f"({(1 << e) | _mask(conds)} << base)"
         g.emit(dd + 2, f"consumed[key] = consumed.get(key, 0) | {hit}")
         g.emit(dd + 2, "done = True")
@@ -547,7 +547,7 @@ def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
         _extract(g, dd + 1, ref.element, ref.component)
         g.emit(dd + 1, "if raw:")
         d2 = dd + 2
-        g.emit(d2, "key = id(t)")
+        g.emit(d2, "key = t[1]")
         g.emit(d2, f"consumed[key] = consumed.get(key, 0) | {(1 << ref.element) | _mask(conds)}")
         ksrc = g.const(src)
         if b.via is not None:
@@ -597,7 +597,7 @@ def _set_const(g: _Source, sc: SetConst, seg_level: bool) -> bool:
     if sc.value != "@sequence":
         g.emit(2, f"if value_at(els, {e}, {ref.component}, sep, R.rep) == {sc.value!r}:")
         d = 3
-    g.emit(d, "key = id(t)")
+    g.emit(d, "key = t[1]")
     g.emit(d, f"consumed[key] = consumed.get(key, 0) | ({1 << e} if len(els) > {e} and els[{e}] else 0)")
     return True
 
@@ -645,7 +645,7 @@ def _list_loop(g: _Source, d: int, r: Read, cands: str) -> None:
             g.emit(d + 2, "continue")
         _extract(g, d + 1, e, comp)
         g.emit(d + 1, "if raw:")
-        g.emit(d + 2, "key = id(t)")
+        g.emit(d + 2, "key = t[1]")
         g.emit(d + 2, f"consumed[key] = consumed.get(key, 0) | {mask}")
         _list_value(g, d + 2, r, src)
         g.emit(d + 2, "break")
@@ -778,7 +778,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(3, "continue")
     if blk.each_last is None:
         g.emit(2, f"R.consume_source(t, {k_src}, scope)")
-        g.emit(2, "consumed.setdefault(id(t), 0)")
+        g.emit(2, "consumed.setdefault(t[1], 0)")
         g.emit(2, "sub = {}")
         g.emit(2, f"{body_run}(R, loop, sub, Scope(t, None, len(items)))")
         g.emit(2, "items.append(sub)")

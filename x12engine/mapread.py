@@ -102,7 +102,9 @@ class MapReader:
         self.rep = inter.delimiters.repetition
         self.rep_split = inter.delimiters.repetition_or_never  # what generated code splits repetitions with
         self.norep = self.rep is None or not txn.repeats  # generated code without repetition splits
-        self.consumed: dict[int, int] = {}  # id(token) → bit mask of the elements read from it
+        # segment index (token[1]) → bit mask of the elements read from it; keyed on the index,
+        # not id(token): no int made per mark, and neighbouring segments hash to neighbouring slots
+        self.consumed: dict[int, int] = {}
         self.claimed: set[int] = set()
         self.findings: list[Finding] = []
         self.meta: dict[str, Any] = {}
@@ -129,7 +131,7 @@ class MapReader:
         """Element ``element`` of ``tok`` was read (None: the segment was, no element).
         Only elements with a value are marked, so a segment whose marks number its
         non-empty elements has nothing left over (``_walk_leftovers``)."""
-        k = id(tok)
+        k = tok[1]
         els = tok[0]
         bit = 1 << element if element is not None and element < len(els) and els[element] else 0
         self.consumed[k] = self.consumed.get(k, 0) | bit
@@ -316,7 +318,7 @@ class MapReader:
                 parts = raw.split(self.comp)
                 raw = parts[comp - 1] if comp <= len(parts) else ""
             if raw != "":
-                k = id(tok)
+                k = tok[1]
                 self.consumed[k] = self.consumed.get(k, 0) | mask
                 return tok, raw
         return None
@@ -384,7 +386,7 @@ class MapReader:
                     raw = parts[comp - 1] if comp <= len(parts) else ""
                 if raw == "":
                     continue
-                k = id(tok)
+                k = tok[1]
                 consumed[k] = consumed.get(k, 0) | (mask << base) | cond_mask
                 try:
                     value = r.read(raw, [])
@@ -611,7 +613,7 @@ class MapReader:
                     continue
                 if blk.each_last is None:
                     self.consume_source(tok, src, scope)
-                    self.consumed.setdefault(id(tok), 0)
+                    self.consumed.setdefault(tok[1], 0)
                     sub: dict = {}
                     self.stmts(blk.body, loop, sub, _Scope(tok, None, len(items)))
                     items.append(sub)
@@ -759,7 +761,7 @@ class MapReader:
             if t is tuple:
                 # marks fall on non-empty elements only: as many marks as values, all read
                 els = child[0]
-                used = used_of(id(child))
+                used = used_of(child[1])
                 if used is not None and used.bit_count() == len(els) - 1 - els.count(""):
                     continue
                 self._leftover(loop, child, used, implied, unmapped, d)

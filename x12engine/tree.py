@@ -4,11 +4,14 @@ Segments inside the tree stay the tokenizer's tuples ``(elements, index, offset,
 line)``: the tree is built for every segment of large files, so it allocates
 nothing per segment beyond what the tokenizer made. Segments that fit nowhere
 are wrapped in :class:`Unexpected` so they are kept, in order, and reported.
+A segment's ``index`` is unique in its document: the map reader keys what it
+read of a segment on it.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import Finding, Location
 from .tokenizer import Delimiters
@@ -257,7 +260,8 @@ def _element_in(value: Any, d: Delimiters, where: str) -> str:
     raise BuildError(f"{where}: element must be a string, a list of components or {{'repeat': [...]}}")
 
 
-def segment_from_json(seg: dict, d: Delimiters, where: str = "") -> tuple:
+def segment_from_json(seg: dict, d: Delimiters, where: str = "", number: Callable[[], int] | None = None) -> tuple:
+    """``number``: gives the segment's index instead of its ``index`` key (see ``document_from_json``)."""
     from .errors import BuildError
 
     if not isinstance(seg, dict) or "id" not in seg:
@@ -266,47 +270,70 @@ def segment_from_json(seg: dict, d: Delimiters, where: str = "") -> tuple:
     elements = [sid]
     for n, v in enumerate(seg.get("elements", []), 1):
         elements.append(_element_in(v, d, f"{where} {sid}{n:02d}".strip()))
-    return (elements, seg.get("index"), seg.get("offset"), seg.get("line"))
+    return (elements, seg.get("index") if number is None else number(), seg.get("offset"), seg.get("line"))
 
 
-def _loop_from_json(node: dict, d: Delimiters, where: str) -> Loop:
+def _indices_unique(interchanges: Any) -> bool:
+    """Whether every segment of a tree's JSON has an int ``index`` no other segment has."""
+    seen: set[int] = set()
+    stack = [interchanges]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            if "id" in x and "elements" in x:
+                i = x.get("index")
+                if type(i) is not int or i in seen:
+                    return False
+                seen.add(i)
+            else:
+                stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return True
+
+
+def _loop_from_json(node: dict, d: Delimiters, where: str, number: Callable[[], int] | None) -> Loop:
     loop = Loop(node.get("loop", ""), node.get("name", ""))
     for n, child in enumerate(node.get("children", []), 1):
         if "loop" in child:
-            loop.children.append(_loop_from_json(child, d, f"{where}/{child.get('loop')}"))
+            loop.children.append(_loop_from_json(child, d, f"{where}/{child.get('loop')}", number))
         else:
-            tok = segment_from_json(child, d, f"{where}[{n}]")
+            tok = segment_from_json(child, d, f"{where}[{n}]", number)
             loop.children.append(Unexpected(tok, child["unexpected"]) if child.get("unexpected") else tok)
     return loop
 
 
 def document_from_json(data: dict) -> Document:
-    """Rebuild a :class:`Document` from ``document_to_json`` output (or a hand-written tree)."""
+    """Rebuild a :class:`Document` from ``document_to_json`` output (or a hand-written tree).
+
+    When segment indices are missing or repeat (a hand-written or edited tree), every
+    segment is numbered afresh as the tree is read, so that each index stays unique."""
     from .errors import BuildError
 
     if not isinstance(data, dict) or "interchanges" not in data:
         raise BuildError("not an x12engine tree: no 'interchanges' key")
+    number = None if _indices_unique(data["interchanges"]) else itertools.count(1).__next__
     doc = Document()
     for ni, ic in enumerate(data["interchanges"], 1):
         d = Delimiters.from_dict(ic.get("delimiters", {}))
         d.check(Location(source=f"interchange {ni}"))
         where = f"interchange {ni}"
-        inter = Interchange(segment_from_json(ic["header"], d, where), d)
-        inter.acknowledgments = [segment_from_json(a, d, where) for a in ic.get("acknowledgments", [])]
-        inter.unexpected = [Unexpected(segment_from_json(u, d, where), u.get("unexpected", "")) for u in ic.get("unexpected", [])]
+        inter = Interchange(segment_from_json(ic["header"], d, where, number), d)
+        inter.acknowledgments = [segment_from_json(a, d, where, number) for a in ic.get("acknowledgments", [])]
+        inter.unexpected = [Unexpected(segment_from_json(u, d, where, number), u.get("unexpected", "")) for u in ic.get("unexpected", [])]
         for ng, g in enumerate(ic.get("groups", []), 1):
             gw = f"{where} group {ng}"
-            group = Group(segment_from_json(g["header"], d, gw))
+            group = Group(segment_from_json(g["header"], d, gw, number))
             for nt, t in enumerate(g.get("transactions", []), 1):
                 tw = f"{gw} transaction {nt}"
-                body = _loop_from_json(t["body"], d, tw)
+                body = _loop_from_json(t["body"], d, tw, number)
                 segs = list(body.segments())
                 if not segs:
                     raise BuildError(f"{tw}: empty transaction body")
                 group.transactions.append(Transaction(segs[0], body, t.get("guide"), t.get("guide_name"), segs[-1]))
-            group.unexpected = [Unexpected(segment_from_json(u, d, gw), u.get("unexpected", "")) for u in g.get("unexpected", [])]
-            group.trailer = segment_from_json(g["trailer"], d, gw) if g.get("trailer") else None
+            group.unexpected = [Unexpected(segment_from_json(u, d, gw, number), u.get("unexpected", "")) for u in g.get("unexpected", [])]
+            group.trailer = segment_from_json(g["trailer"], d, gw, number) if g.get("trailer") else None
             inter.groups.append(group)
-        inter.trailer = segment_from_json(ic["trailer"], d, where) if ic.get("trailer") else None
+        inter.trailer = segment_from_json(ic["trailer"], d, where, number) if ic.get("trailer") else None
         doc.interchanges.append(inter)
     return doc
