@@ -26,14 +26,22 @@ _ZERO = Decimal(0)
 
 def amount(money: Any) -> Decimal | None:
     """A monetary amount object (or a bare number) as a Decimal; None when absent or unreadable."""
+    # the usual shape, {"amount": "12.50", ...} with the text seen before: two lookups
+    text = money.get("amount") if type(money) is dict else money
+    if type(text) is str:
+        d = _AMOUNTS.get(text, _MISS)
+        if d is not _MISS:
+            return d
+    return _read_amount(money)
+
+
+def _read_amount(money: Any) -> Decimal | None:
+    """``amount`` past its cache: text not seen before, or an amount of another shape."""
     if isinstance(money, dict):
         money = money.get("amount")
     if money is None or isinstance(money, bool):
         return None
     text = money if type(money) is str else str(money)
-    d = _AMOUNTS.get(text, _MISS)
-    if d is not _MISS:
-        return d
     try:
         d = Decimal(text)
     except InvalidOperation:
@@ -51,11 +59,11 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
     total = _ZERO
     known = _AMOUNTS.get
     for money in values:
-        # the usual shape, {"amount": "12.50", ...} with the text seen before, inline
+        # amount() inlined: a call per adjustment saved
         text = money.get("amount") if type(money) is dict else money
         d = known(text, _MISS) if type(text) is str else _MISS
         if d is _MISS:
-            d = amount(money)
+            d = _read_amount(money)
         if d is None:
             return None
         total += d
@@ -74,43 +82,27 @@ def _off(diff: Decimal) -> str:
     return f"is off by {diff:+}"
 
 
-def _check_service(service: dict, path: str, adjusted: Decimal | None, issues: list[CheckIssue]) -> None:
-    charge, paid = amount(service.get("charge_amount")), amount(service.get("provider_payment_amount"))
-    if charge is None or paid is None or adjusted is None:
-        return
-    diff = charge - adjusted - paid
-    if diff:
-        issues.append(CheckIssue("service_out_of_balance", path,
-                                 f"charge minus service adjustments does not equal the payment (SVC02 - CAS - SVC03 {_off(diff)})"))
-
-
-def check_service(service: dict, path: str) -> list[CheckIssue]:
-    issues: list[CheckIssue] = []
-    _check_service(service, path, _adjusted(service), issues)
-    return issues
-
-
-def check_claim(claim: dict, path: str) -> list[CheckIssue]:
-    issues: list[CheckIssue] = []
+def _check_claim(claim: dict, n: int, issues: list[CheckIssue]) -> None:
+    """Claim ``n``'s service lines and the claim itself; paths are written only for an
+    issue, since most claims balance."""
     adjusted = _adjusted(claim)  # claim and service adjustments together
     services = claim.get("services")
     if services:
-        n = 0
+        k = 0
         for service in services:
             if not isinstance(service, dict):
                 continue
             own = _adjusted(service)
-            _check_service(service, f"{path}.services[{n}]", own, issues)
+            charge, paid = amount(service.get("charge_amount")), amount(service.get("provider_payment_amount"))
+            if charge is not None and paid is not None and own is not None and (diff := charge - own - paid):
+                issues.append(CheckIssue("service_out_of_balance", f"claim_payments[{n}].services[{k}]",
+                                         f"charge minus service adjustments does not equal the payment (SVC02 - CAS - SVC03 {_off(diff)})"))
             adjusted = None if adjusted is None or own is None else adjusted + own
-            n += 1
+            k += 1
     charge, paid = amount(claim.get("total_charge_amount")), amount(claim.get("payment_amount"))
-    if charge is None or paid is None or adjusted is None:
-        return issues
-    diff = charge - adjusted - paid
-    if diff:
-        issues.append(CheckIssue("claim_out_of_balance", path,
+    if charge is not None and paid is not None and adjusted is not None and (diff := charge - adjusted - paid):
+        issues.append(CheckIssue("claim_out_of_balance", f"claim_payments[{n}]",
                                  f"charge minus claim and service adjustments does not equal the payment (CLP03 - CAS - CLP04 {_off(diff)})"))
-    return issues
 
 
 @register("835")
@@ -121,7 +113,7 @@ def check_remittance(model: dict) -> list[CheckIssue]:
     issues: list[CheckIssue] = []
     claims = [c for c in model.get("claim_payments") or [] if isinstance(c, dict)]
     for n, claim in enumerate(claims):
-        issues.extend(check_claim(claim, f"claim_payments[{n}]"))
+        _check_claim(claim, n, issues)
     fin = model.get("financial_information")
     total = amount(fin.get("payment_amount")) if isinstance(fin, dict) else None
     paid = _sum(c.get("payment_amount") for c in claims)
