@@ -259,7 +259,7 @@ def _by_qualifier(stmts: list) -> list[tuple[tuple | None, list]]:
 
 
 def _pos(e: int, rel: bool) -> str:
-    return f"base + {e}" if rel else str(e)
+    return ("base" if e == 0 else f"base + {e}") if rel else str(e)
 
 
 def _sources(stmt) -> list[tuple]:
@@ -325,7 +325,8 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
         g.emit(d, "vals = []")
         g.emit(d, "blanks = 0")
         for e, comp, conds, mask, r, src in srcs:
-            g.emit(d, "raw = ''")
+            if _untested(conds, known):  # the test may skip the take: no value then
+                g.emit(d, "raw = ''")
             dd = _test(g, d, conds, rel, known)
             _take(g, dd, e, comp, rel)
             g.emit(d, "if raw:")
@@ -355,14 +356,17 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
             _value(g, dd + 1, stmt, src)
 
 
+def _untested(conds: tuple, known: tuple | None) -> list[tuple]:
+    """The conditions ``_test`` still has to test."""
+    return [c for c in conds if not (known is not None and c[1] is None and (c[0], c[2]) == known)]
+
+
 def _test(g: _Source, d: int, conds: tuple, rel: bool, known: tuple | None = None) -> int:
     """``if`` the one candidate meets the conditions (its qualifiers were taken apart
     once; ``known``, (element, codes), was tested already); returns the depth the
     guarded code goes at."""
     parts = []
-    for ce, cc, codes in conds:
-        if known is not None and cc is None and (ce, codes) == known:
-            continue
+    for ce, cc, codes in _untested(conds, known):
         k = g.const(codes)
         if cc is None:
             parts.append(f"v{ce} in {k}")
@@ -789,8 +793,16 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         slot = "base" if inline else "e"
         g.emit(2, "els = t[0]")
         g.emit(2, "n = len(els)")
-        g.emit(2, f"for {slot} in {blk.slots!r}:")
-        g.emit(3, f"v = els[{slot}] if n > {slot} else ''")
+        slots = blk.slots
+        step = slots[1] - slots[0] if len(slots) > 1 else 1
+        if step > 0 and slots == tuple(range(slots[0], slots[-1] + 1, step)):
+            # evenly spaced (CAS triples, HI01..HI12): only the positions the segment has
+            end = slots[-1] + 1
+            g.emit(2, f"for {slot} in range({slots[0]}, n if n < {end} else {end}, {step}):")
+            g.emit(3, f"v = els[{slot}]")
+        else:
+            g.emit(2, f"for {slot} in {slots!r}:")
+            g.emit(3, f"v = els[{slot}] if n > {slot} else ''")
         g.first_rep(3, "v")
         g.emit(3, "if v:")
         g.emit(4, "sub = {}")
