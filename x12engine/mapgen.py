@@ -44,6 +44,7 @@ class _Source:
         self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
         self.n = 0
         self.buckets: set[tuple[str, int]] = set()  # (segment id, element) buckets the body uses
+        self.built: set[str] = set()  # buckets built at the body's top level: later uses skip the test
         # where values go, the item's place in its list and its scope: an item body written
         # inline in its list's loop (``_each``) names them otherwise than its own function
         self.tg, self.index, self.scope = "tg", "index", "scope"
@@ -73,8 +74,12 @@ class _Source:
         binding on NM1*82 then visits the NM1s qualified 82, not every NM1."""
         name = f"q{sid}_{e}"
         self.buckets.add((sid, e))
+        if name in self.built:
+            return name
         self.emit(depth, f"if {name} is None:")
         self.sort_by(depth + 1, name, f"idx.get({sid!r}, ())", e)
+        if depth == 1:  # the function's own level: whatever follows runs after this
+            self.built.add(name)
         return name
 
     def sort_by(self, depth: int, name: str, cands: str, e: int) -> None:
@@ -470,35 +475,33 @@ def _candidates(sid: str | None, seg_level: bool) -> str:
 def _read_loop(g: _Source, d: int, r: Read, seg_level: bool, cands: str | None = None) -> None:
     """``fast``, compiled: the first source with a candidate meeting its conditions and
     holding a value gives the value (alternatives, several candidates, any segments).
-    ``cands``: the candidates already found, when every source reads that segment id."""
-    g.emit(d, "done = False")
+    ``cands``: the candidates already found, when every source reads that segment id.
+    A source's loop breaks on a value, so the next source goes in its ``else``."""
     for i, (sid, e, comp, conds, mask, src) in enumerate(r.sources):
-        dd = d
         if i:
-            g.emit(d, "if not done:")
-            dd += 1
+            g.emit(d, "else:")
+            d += 1
         rel = sid is None
         key = None if cands is not None or seg_level or rel or sid in ENVELOPE else _one_code(conds)
         if key is not None:  # only the segments carrying the qualifier
-            q = g.bucket(dd, sid, key[0])
-            g.emit(dd, f"for t in {q}.get({key[1]!r}, ()):")
+            q = g.bucket(d, sid, key[0])
+            g.emit(d, f"for t in {q}.get({key[1]!r}, ()):")
             conds = tuple(c for c in conds if c != key[2])
         else:
-            g.emit(dd, f"for t in {cands or _candidates(sid, seg_level)}:")
-        g.emit(dd + 1, "els = t[0]")
-        g.emit(dd + 1, "n = len(els)")
+            g.emit(d, f"for t in {cands or _candidates(sid, seg_level)}:")
+        g.emit(d + 1, "els = t[0]")
+        g.emit(d + 1, "n = len(els)")
         if conds:
             test = " and ".join(_cond(g, ce, cc, codes, rel) for ce, cc, codes in conds)
-            g.emit(dd + 1, f"if not ({test}):")
-            g.emit(dd + 2, "continue")
-        _extract(g, dd + 1, e, comp, rel)
-        g.emit(dd + 1, "if raw:")
-        g.emit(dd + 2, "key = t[1]")
+            g.emit(d + 1, f"if not ({test}):")
+            g.emit(d + 2, "continue")
+        _extract(g, d + 1, e, comp, rel)
+        g.emit(d + 1, "if raw:")
+        g.emit(d + 2, "key = t[1]")
         hit = mask if not rel else f"({(1 << e) | _mask(conds)} << base)"
-        g.emit(dd + 2, f"consumed[key] = consumed.get(key, 0) | {hit}")
-        g.emit(dd + 2, "done = True")
-        _value(g, dd + 2, r, src)
-        g.emit(dd + 2, "break")
+        g.emit(d + 2, f"consumed[key] = consumed.get(key, 0) | {hit}")
+        _value(g, d + 2, r, src)
+        g.emit(d + 2, "break")
 
 
 def _one_code(conds: tuple) -> tuple | None:
