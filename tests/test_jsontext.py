@@ -87,3 +87,16 @@ def test_any_json_without_floats_is_written_as_the_standard_encoder_writes_it(da
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=6))
 def test_floats_keep_their_values(values):
     assert json.loads(jsontext.compact(values)) == json.loads(jsontext.standard(values))
+
+
+def test_a_number_no_float_holds_is_refused_so_models_hold_no_infinity():
+    """orjson writes an infinite float as null where the standard encoder writes Infinity;
+    the number transform refuses such a value, so no model holds one to write."""
+    huge = b"1" + b"0" * 400 + b".5"
+    raw = (FIXTURES / "835-institutional.x12").read_bytes().replace(b"TS2*900~", b"TS2*900*********" + huge + b"~", 1)
+    doc = to_models(raw)
+    entry = doc["transactions"][0]
+    assert "out of range" in json.dumps(entry["findings"])
+    kept = entry["model"]["provider_summaries"][0]["supplemental"]["average_drg_length_of_stay"]
+    assert kept == huge.decode()  # the text as it was, not a float
+    _same(doc)

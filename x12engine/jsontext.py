@@ -8,9 +8,11 @@ refuses (strings holding bytes that were not UTF-8, kept as surrogates; integers
 beyond 64 bits; keys that are not strings; other types) and any output that is
 not pure ASCII, or holds a DEL character, go to the standard encoder, which
 escapes exactly as before.
-One difference remains, in number form only: a float below 1e-4 or from 1e16 up
-is written ``0.00001`` / ``1e16`` where the standard encoder writes ``1e-05`` /
-``1e+16`` (the same value; X12 amounts are strings in the models, not floats).
+Two differences remain, both in floats. A float below 1e-4 or from 1e16 up is
+written ``0.00001`` / ``1e16`` where the standard encoder writes ``1e-05`` /
+``1e+16`` (the same value). NaN and infinities, which the standard encoder writes
+as ``NaN`` / ``Infinity`` (not JSON), orjson writes as ``null``; models never hold
+them, since the number transform refuses a value no float can hold.
 Without orjson installed, everything takes the standard encoder.
 """
 from __future__ import annotations

@@ -9,6 +9,7 @@ message that names no value; the builder adds the field path.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
@@ -105,7 +106,10 @@ def _number_read(raw: str) -> int | float:
         raise ReadIssue("is not a number")
     if d == d.to_integral_value() and "." not in raw:
         return int(d)
-    return float(d)
+    f = float(d)
+    if not math.isfinite(f):  # beyond a float: JSON has no number for it (and orjson would write null)
+        raise ReadIssue("is out of range for a number")
+    return f
 
 
 def _number_write(value: Any) -> str:
