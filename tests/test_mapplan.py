@@ -185,9 +185,11 @@ object subscriber at 2000A/2000B/2000C/2010C {
 '''
 
 
-def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch, tmp_path):
+@pytest.mark.parametrize("first_empty", [False, True], ids=["first source", "second source"])
+def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch, tmp_path, first_empty):
     """Alternatives of a two-target binding with a qualifier argument: the first source
-    with a value gives the value (the second would read NM109 as a date and warn)."""
+    with a value gives the value; with DMG02 empty, the second reads NM109 as a date
+    and warns, in the compiled code as in the interpreter."""
     from x12engine.mapcatalog import compile_map
     from x12engine.mapread import MapReader
     from x12engine.parser import Reader
@@ -199,7 +201,10 @@ def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch,
     def read(compile: bool):
         monkeypatch.setattr(mapplan, "_PROGRAMS", {})
         monkeypatch.setattr(mapplan, "COMPILE", compile)
-        ctx = next(iter(Reader(FIXTURES / "278-request.x12").transactions(keep=False)))
+        data = (FIXTURES / "278-request.x12").read_bytes()
+        if first_empty:
+            data = data.replace(b"DMG*D8*19800101*F~", b"DMG*D8**F~", 1)
+        ctx = next(iter(Reader(data).transactions(keep=False)))
         r = MapReader(c, ctx.interchange, ctx.group, ctx.transaction)
         model = r.read()
         left = r.leftovers(c.implied)
@@ -208,8 +213,13 @@ def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch,
     compiled, plain = read(True), read(False)
     assert compiled == plain
     model = json.loads(compiled[0])
-    assert model["subscriber"] == {"born": "1980-01-01", "id": "MEM000123"}
-    assert not [f for f in compiled[1] if f["code"] == "unreadable_value"]
+    warned = [f for f in compiled[1] if f["code"] == "unreadable_value"]
+    if first_empty:  # NM109 is no date: the warning names the binding, the text is kept
+        assert model["subscriber"]["id"] == "MEM000123" and "born" in model["subscriber"]
+        assert warned
+    else:
+        assert model["subscriber"] == {"born": "1980-01-01", "id": "MEM000123"}
+        assert not warned
 
 
 def _reference_leftovers(reader, implied) -> dict[int, list[int] | None]:

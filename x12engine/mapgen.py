@@ -535,25 +535,22 @@ def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
     d = 1
     if b.via is not None:
         g.emit(d, "vals = []")
-    else:
-        g.emit(d, "done = False")
     for i, src in enumerate(b.sources):
         ref = src.ref
-        dd = d
-        if i and b.via is None:
-            g.emit(d, "if not done:")
-            dd += 1
+        if i and b.via is None:  # as in _read_loop: a source's loop breaks on a value
+            g.emit(d, "else:")
+            d += 1
         conds = tuple((c.ref.element, c.ref.component, frozenset(c.codes)) for c in src.conds)
-        g.emit(dd, f"for t in {_candidates(ref.segment, seg_level)}:")
-        g.emit(dd + 1, "els = t[0]")
-        g.emit(dd + 1, "n = len(els)")
+        g.emit(d, f"for t in {_candidates(ref.segment, seg_level)}:")
+        g.emit(d + 1, "els = t[0]")
+        g.emit(d + 1, "n = len(els)")
         if conds:
             test = " and ".join(_cond(g, ce, cc, codes) for ce, cc, codes in conds)
-            g.emit(dd + 1, f"if not ({test}):")
-            g.emit(dd + 2, "continue")
-        _extract(g, dd + 1, ref.element, ref.component)
-        g.emit(dd + 1, "if raw:")
-        d2 = dd + 2
+            g.emit(d + 1, f"if not ({test}):")
+            g.emit(d + 2, "continue")
+        _extract(g, d + 1, ref.element, ref.component)
+        g.emit(d + 1, "if raw:")
+        d2 = d + 2
         g.emit(d2, "key = t[1]")
         g.emit(d2, f"consumed[key] = consumed.get(key, 0) | {(1 << ref.element) | _mask(conds)}")
         ksrc = g.const(src)
@@ -567,7 +564,6 @@ def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
             g.emit(d2 + 1, f"consumed[key] |= {1 << q.element}")
         args = "[" + ", ".join(f"q{j}" for j in range(len(quals))) + "]"
         g.emit(d2, f"value = R.convert({kfn}, raw, t, loop, scope, {kb}, {ksrc}, {args})")
-        g.emit(d2, "done = True")
         if len(b.targets) == 1:
             dflt = b.default
             d3 = d2
