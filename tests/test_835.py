@@ -200,6 +200,11 @@ def test_balance_check_sums_claim_and_service_adjustments():
     claim["services"][0]["adjustments"][0]["amount"] = money("40")
     claim["adjustments"] = []
     assert check_remittance(model) == []
+    claim["adjustments"] = ["not an object", {"amount": money("10")}]  # the odd entry is passed over
+    assert [(i.code, i.path) for i in check_remittance(model)] == [("claim_out_of_balance", "claim_payments[0]")]
+    claim["adjustments"].append({"amount": money("ten")})  # one unreadable adjustment: the claim is not judged
+    assert check_remittance(model) == []
+    claim["adjustments"] = []
     claim["payment_amount"] = money("not a number")  # unreadable amounts are not guessed at
     assert check_remittance(model) == []
 

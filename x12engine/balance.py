@@ -73,9 +73,23 @@ def _sum(values: Iterable[Any]) -> Decimal | None:
 def _adjusted(obj: dict) -> Decimal | None:
     """The sum of an object's ``adjustments[].amount`` (0 without any); None when one is unreadable."""
     adj = obj.get("adjustments")
-    if not isinstance(adj, list):
+    if not adj or not isinstance(adj, list):
         return _ZERO
-    return _sum([a.get("amount") for a in adj if isinstance(a, dict)])
+    # _sum inlined over the adjustment objects: no list of amounts built, no call per item
+    total = _ZERO
+    known = _AMOUNTS.get
+    for a in adj:
+        if type(a) is not dict and not isinstance(a, dict):
+            continue
+        money = a.get("amount")
+        text = money.get("amount") if type(money) is dict else money
+        d = known(text, _MISS) if type(text) is str else _MISS
+        if d is _MISS:
+            d = _read_amount(money)
+        if d is None:
+            return None
+        total += d
+    return total
 
 
 def _off(diff: Decimal) -> str:
