@@ -327,6 +327,13 @@ def _single_stmt(g: _Source, d: int, stmt, rel: bool, known: tuple | None) -> No
     """One binding of a ``_single`` group; ``known``: a qualifier condition already tested."""
     srcs = _sources(stmt)
     if type(stmt) is Read and stmt.is_list:
+        # a segment that ends before every source (SVC01 without modifiers, an absent
+        # SVC06) skips the list in one test instead of taking each slot empty
+        reach = {}
+        for e, comp, *_ in srcs:
+            reach[e] = min(reach.get(e, comp or 0), comp or 0)
+        g.emit(d, "if " + " or ".join(f"l{e} >= {c}" if c else f"n > {_pos(e, rel)}" for e, c in sorted(reach.items())) + ":")
+        d += 1
         g.emit(d, "vals = []")
         g.emit(d, "blanks = 0")
         for e, comp, conds, mask, r, src in srcs:
