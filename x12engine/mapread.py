@@ -677,40 +677,46 @@ class MapReader:
     def resolve_captures(self, loop: Loop, path: tuple[Step, ...]) -> list[tuple[Loop, dict]]:
         """Like `resolve` (claiming), also reading the `[XX01=$field]` step conditions into fields."""
         current: list[tuple[Loop, dict]] = [(loop, {})]
+        claimed = self.claimed
         for n, step in enumerate(path):
             last = n == len(path) - 1
+            conds = step.conds
+            # the step's `$field` conditions, each with whether the guide types it as a number:
+            # found once per step (every loop of a step has the step's loop id), not per loop
+            fields = [(c.ref, c.codes[0][1:], _numeric_in(self.c.guide, step.loop, c.ref))
+                      for c in conds if is_field_code(c.codes[0])]
             nxt = []
-            captures = any(is_field_code(c.codes[0]) for c in step.conds)
             for lp, got in current:
                 for child in self.index(lp).get(step.loop, ()):
-                    if last and id(child) in self.claimed:
+                    if last and id(child) in claimed:
                         continue
-                    if step.conds and not self.loop_matches(child, step.conds):
+                    if conds and not self.loop_matches(child, conds):
                         continue
-                    if not captures:  # the fields read so far, shared: the caller copies them
+                    if not fields:  # the fields read so far, shared: the caller copies them
                         nxt.append((child, got))
                         continue
                     mine = dict(got)
-                    for c in step.conds:
-                        if is_field_code(c.codes[0]):
-                            toks = self.segments(child, c.ref.segment)
-                            raw = self.value(toks[0], c.ref.element, c.ref.component) if toks else ""
-                            if raw:
-                                self.consume(toks[0], c.ref, _Scope())
-                                mine[c.codes[0][1:]] = field_value(raw, self.c.guide, child.id, c.ref)
+                    idx = self.index(child)
+                    for ref, name, numeric in fields:
+                        toks = idx.get(ref.segment)
+                        raw = self.value(toks[0], ref.element, ref.component) if toks else ""
+                        if raw:
+                            self.mark(toks[0], ref.element)
+                            mine[name] = _field_number(raw) if numeric else raw
                     nxt.append((child, mine))
             current = nxt
         return current
 
     def loop_matches(self, loop: Loop, conds: tuple[Cond, ...]) -> bool:
+        idx = self.index(loop)
         for c in conds:
-            if is_field_code(c.codes[0]):
-                continue  # `$field`: any value; the value is the field's
-            toks = self.segments(loop, c.ref.segment)
+            if c.codes[0][:1] == "$":  # is_field_code: `$field` takes any value; the value is the field's
+                continue
+            toks = idx.get(c.ref.segment)
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
         for c in conds:  # `at 2110C [EB01=C]`: the loop's choice carries the code, so it is read
-            toks = self.segments(loop, c.ref.segment)
+            toks = idx.get(c.ref.segment)
             if toks:  # a `$field` step condition does not need its segment
                 self.mark(toks[0], c.ref.element)
         return True
@@ -846,15 +852,12 @@ def _numeric_in(guide, loop_id: str, ref: Ref) -> bool:
     return node is not None and element_is_numeric(node, ref)
 
 
-def field_value(raw: str, guide, loop_id: str, ref: Ref) -> Any:
-    """A captured `$field` value: a number when the element is numeric, else the text
-    (whether it is, is looked up in the guide once per loop and element)."""
-    if _numeric_in(guide, loop_id, ref):
-        try:
-            return _number_read(raw)
-        except ReadIssue:
-            return raw
-    return raw
+def _field_number(raw: str) -> Any:
+    """A captured value of a numeric element: the number, or the text when it is none."""
+    try:
+        return _number_read(raw)
+    except ReadIssue:
+        return raw
 
 
 def _pointer(raw: str) -> int:
