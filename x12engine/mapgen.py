@@ -696,6 +696,8 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
     kind = blk.kind
     if kind == "list_each":
         return _each(g, blk, seg_level)
+    if kind == "list_at" and blk.path and (len(blk.path) != 1 or has_field_conds(blk.path)):
+        return _list_at_path(g, blk)
     if kind not in ("object", "list_at", "at") or not blk.path or len(blk.path) != 1 or has_field_conds(blk.path):
         return False
     inner = program(blk.body)
@@ -763,6 +765,38 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
         g.emit(d + 2, "ex.update(sub)")
         g.emit(d + 1, "else:")
         g.emit(d + 2, f"out[{blk.name!r}] = sub")
+    return True
+
+
+def _list_at_path(g: _Source, blk: Block) -> bool:
+    """`list NAME at 2000[LX01=$n]/2100`: the loops are found as the interpreter finds
+    them (``resolve_captures``: claiming, `$field` values read into each item); each
+    item's body is called directly, without the interpreter's dispatch per item (an
+    835's claim payments)."""
+    from .mapplan import program
+    from .mapread import has_field_conds
+
+    inner = program(blk.body)
+    run = g.variant(inner, False)  # an item's scope holds no segment: the loop-level function
+    if run is None:
+        return False
+    body_run, path = g.const(run), g.const(blk.path)
+    if has_field_conds(blk.path):
+        g.emit(1, f"found = R.resolve_captures(loop, {path})")
+    else:
+        g.emit(1, f"found = [(lp, {{}}) for lp in R.resolve(loop, {path}, claim=True)]")
+    g.emit(1, "claimed = R.claimed")
+    g.emit(1, "items = []")
+    g.emit(1, "for i, (ch, captured) in enumerate(found):")
+    g.emit(2, "claimed.add(id(ch))")
+    g.emit(2, "sub = dict(captured)")  # captured fields may be shared between items
+    g.emit(2, f"{body_run}(R, ch, sub, Scope(index=i))")
+    if inner.pools:
+        g.emit(2, "if R.pools:")
+        g.emit(3, f"R.elide_pools({g.const(blk.body)}, sub)")
+    g.emit(2, "items.append(sub)")
+    g.emit(1, "if items:")
+    g.emit(2, f"set_path(out, {blk.name!r}, items)")
     return True
 
 
