@@ -54,12 +54,17 @@ def _read_amount(money: Any) -> Decimal | None:
     return d
 
 
-def _sum(values: Iterable[Any]) -> Decimal | None:
-    """The sum of amounts; None when one is unreadable."""
+def _sum(items: Iterable[Any], field: str | None = None) -> Decimal | None:
+    """The sum of amounts (with ``field``: of that field of each object, other items passed
+    over); None when one is unreadable."""
     total = _ZERO
     known = _AMOUNTS.get
-    for money in values:
-        # amount() inlined: a call per adjustment saved
+    for money in items:
+        if field is not None:
+            if type(money) is not dict and not isinstance(money, dict):
+                continue
+            money = money.get(field)
+        # amount() inlined: no call per item
         text = money.get("amount") if type(money) is dict else money
         d = known(text, _MISS) if type(text) is str else _MISS
         if d is _MISS:
@@ -75,21 +80,7 @@ def _adjusted(obj: dict) -> Decimal | None:
     adj = obj.get("adjustments")
     if not adj or not isinstance(adj, list):
         return _ZERO
-    # _sum inlined over the adjustment objects: no list of amounts built, no call per item
-    total = _ZERO
-    known = _AMOUNTS.get
-    for a in adj:
-        if type(a) is not dict and not isinstance(a, dict):
-            continue
-        money = a.get("amount")
-        text = money.get("amount") if type(money) is dict else money
-        d = known(text, _MISS) if type(text) is str else _MISS
-        if d is _MISS:
-            d = _read_amount(money)
-        if d is None:
-            return None
-        total += d
-    return total
+    return _sum(adj, "amount")  # over the objects themselves: no list of amounts built
 
 
 def _off(diff: Decimal) -> str:
@@ -130,9 +121,9 @@ def check_remittance(model: dict) -> list[CheckIssue]:
         _check_claim(claim, n, issues)
     fin = model.get("financial_information")
     total = amount(fin.get("payment_amount")) if isinstance(fin, dict) else None
-    paid = _sum(c.get("payment_amount") for c in claims)
+    paid = _sum(claims, "payment_amount")
     plb = model.get("payment_adjustments")
-    provider = _sum(a.get("adjustment") for a in plb if isinstance(a, dict)) if isinstance(plb, list) else Decimal(0)
+    provider = _sum(plb, "adjustment") if isinstance(plb, list) else _ZERO
     if total is None or paid is None or provider is None:
         return issues
     diff = paid - provider - total
