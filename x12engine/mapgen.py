@@ -724,17 +724,7 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
         if kind != "list_at":
             g.emit(3, "break")
     if kind == "list_at":
-        g.emit(2, "items = []")
-        g.emit(2, "for i, ch in enumerate(found):")
-        g.emit(3, "claimed.add(id(ch))")
-        g.emit(3, "sub = {}")
-        g.emit(3, f"{body_run}(R, ch, sub, Scope(index=i))")
-        if inner.pools:  # only a list declaring pools has any to elide
-            g.emit(3, "if R.pools:")
-            g.emit(4, f"R.elide_pools({g.const(blk.body)}, sub)")
-        g.emit(3, "items.append(sub)")
-        g.emit(2, "if items:")
-        g.emit(3, f"set_path(out, {blk.name!r}, items)")
+        _list_items(g, 2, blk, inner, body_run, captured=False)
         return True
     g.emit(2, "if found:")
     g.emit(3, "ch = found[0]")
@@ -769,35 +759,36 @@ def _block(g: _Source, blk: Block, seg_level: bool) -> bool:
 
 
 def _list_at_path(g: _Source, blk: Block) -> bool:
-    """`list NAME at 2000[LX01=$n]/2100`: the loops are found as the interpreter finds
-    them (``resolve_captures``: claiming, `$field` values read into each item); each
-    item's body is called directly, without the interpreter's dispatch per item (an
-    835's claim payments)."""
+    """`list NAME at 2000[LX01=$n]/2100`: the loops found as the interpreter finds them
+    (``resolve_captures``: claiming, `$field` values read into each item), each item's
+    function then called directly (an 835's claim payments)."""
     from .mapplan import program
-    from .mapread import has_field_conds
 
     inner = program(blk.body)
     run = g.variant(inner, False)  # an item's scope holds no segment: the loop-level function
     if run is None:
         return False
-    body_run, path = g.const(run), g.const(blk.path)
-    if has_field_conds(blk.path):
-        g.emit(1, f"found = R.resolve_captures(loop, {path})")
-    else:
-        g.emit(1, f"found = [(lp, {{}}) for lp in R.resolve(loop, {path}, claim=True)]")
     g.emit(1, "claimed = R.claimed")
-    g.emit(1, "items = []")
-    g.emit(1, "for i, (ch, captured) in enumerate(found):")
-    g.emit(2, "claimed.add(id(ch))")
-    g.emit(2, "sub = dict(captured)")  # captured fields may be shared between items
-    g.emit(2, f"{body_run}(R, ch, sub, Scope(index=i))")
-    if inner.pools:
-        g.emit(2, "if R.pools:")
-        g.emit(3, f"R.elide_pools({g.const(blk.body)}, sub)")
-    g.emit(2, "items.append(sub)")
-    g.emit(1, "if items:")
-    g.emit(2, f"set_path(out, {blk.name!r}, items)")
+    g.emit(1, f"found = R.resolve_captures(loop, {g.const(blk.path)})")
+    _list_items(g, 1, blk, inner, g.const(run), captured=True)
     return True
+
+
+def _list_items(g: _Source, d: int, blk: Block, inner, body_run: str, captured: bool) -> None:
+    """The items of a `list … at` from ``found``: its loops, or with ``captured`` (loop,
+    captured fields) pairs, each claimed and read by ``body_run`` (the interpreter's
+    ``block`` does the same)."""
+    g.emit(d, "items = []")
+    g.emit(d, f"for i, {'(ch, captured)' if captured else 'ch'} in enumerate(found):")
+    g.emit(d + 1, "claimed.add(id(ch))")
+    g.emit(d + 1, "sub = dict(captured)" if captured else "sub = {}")  # captured fields may be shared between items
+    g.emit(d + 1, f"{body_run}(R, ch, sub, Scope(index=i))")
+    if inner.pools:  # only a list declaring pools has any to elide
+        g.emit(d + 1, "if R.pools:")
+        g.emit(d + 2, f"R.elide_pools({g.const(blk.body)}, sub)")
+    g.emit(d + 1, "items.append(sub)")
+    g.emit(d, "if items:")
+    g.emit(d + 1, f"set_path(out, {blk.name!r}, items)")
 
 
 def _each(g: _Source, blk: Block, seg_level: bool) -> bool:

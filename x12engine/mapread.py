@@ -594,8 +594,7 @@ class MapReader:
                 _merge(out, blk.name, sub)
         elif kind == "list_at":
             items = []
-            found = self.resolve_captures(loop, blk.path) if has_field_conds(blk.path) else \
-                [(lp, {}) for lp in self.resolve(loop, blk.path, claim=True)]
+            found = self.resolve_captures(loop, blk.path)  # without `$field` steps: the loops, fields empty
             for i, (inner, captured) in enumerate(found):
                 self.claimed.add(id(inner))
                 sub: dict = dict(captured)  # captured fields may be shared between items
