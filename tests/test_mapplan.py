@@ -185,6 +185,39 @@ object subscriber at 2000A/2000B/2000C/2010C {
 '''
 
 
+CAPTURE = '''map t-capture "a field captured from a step, its element read nowhere else"
+transaction 835
+guide 005010X221A1
+model CaptureTest
+list claims at 2000[LX01=$header]/2100 {
+    pcn = CLP01
+}
+'''
+
+
+@pytest.mark.parametrize("compile", [True, False], ids=["compiled", "interpreted"])
+def test_a_captured_field_marks_its_element_read(monkeypatch, tmp_path, compile):
+    """`list claims at 2000[LX01=$header]/2100`: LX01 becomes a field of each claim and
+    counts as read (``loop_matches`` marks a step's conditions), so no LX is left over."""
+    from x12engine.mapcatalog import compile_map
+    from x12engine.mapread import MapReader
+    from x12engine.parser import Reader
+
+    path = tmp_path / "t.x12m"
+    path.write_text(CAPTURE)
+    c = compile_map(path)
+    monkeypatch.setattr(mapplan, "_PROGRAMS", {})
+    monkeypatch.setattr(mapplan, "COMPILE", compile)
+    ctx = next(iter(Reader(FIXTURES / "835-payment.x12").transactions(keep=False)))
+    r = MapReader(c, ctx.interchange, ctx.group, ctx.transaction)
+    model = r.read()
+    left = r.leftovers(c.implied)
+    assert model["claims"] and all(claim["header"] == 1 for claim in model["claims"])
+    assert [u for u in left if u["id"] == "LX"] == []
+    lx = [t for t in ctx.transaction.segments() if t[0][0] == "LX"]
+    assert lx and all(r.consumed.get(t[1], 0) & 2 for t in lx)
+
+
 @pytest.mark.parametrize("first_empty", [False, True], ids=["first source", "second source"])
 def test_compiled_reader_reads_a_custom_map_as_the_interpreter_does(monkeypatch, tmp_path, first_empty):
     """Alternatives of a two-target binding with a qualifier argument: the first source

@@ -696,11 +696,10 @@ class MapReader:
                         continue
                     mine = dict(got)
                     idx = self.index(child)
-                    for ref, name, numeric in fields:
+                    for ref, name, numeric in fields:  # loop_matches has marked them read
                         toks = idx.get(ref.segment)
                         raw = self.value(toks[0], ref.element, ref.component) if toks else ""
                         if raw:
-                            self.mark(toks[0], ref.element)
                             mine[name] = _field_number(raw) if numeric else raw
                     nxt.append((child, mine))
             current = nxt
@@ -709,8 +708,8 @@ class MapReader:
     def loop_matches(self, loop: Loop, conds: tuple[Cond, ...]) -> bool:
         idx = self.index(loop)
         for c in conds:
-            if c.codes[0][:1] == "$":  # is_field_code: `$field` takes any value; the value is the field's
-                continue
+            if is_field_code(c.codes[0]):
+                continue  # `$field`: any value; the value is the field's
             toks = idx.get(c.ref.segment)
             if not toks or self.value(toks[0], c.ref.element, c.ref.component) not in c.codes:
                 return False
