@@ -98,6 +98,7 @@ class SegmentNode:
     parent: "LoopNode | None" = None
     index: int = 0
     places: dict = field(default_factory=dict)  # placement memo, filled by placement.PlacementTable
+    quick: dict = field(default_factory=dict)  # sid → (element, {value: place}), see placement._decided_by_one_element
     check: object = None  # its element checks, compiled by velements.compile_node on first use
 
 

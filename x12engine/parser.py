@@ -135,6 +135,26 @@ class _Body:
             tok = toks[i]
             els = tok[0]
             sid = els[0]
+            quick = state.quick.get(sid)
+            if quick is not None:  # one element's value decides the place (never for an envelope segment)
+                e, by_value = quick
+                place = by_value.get(els[e]) if e < len(els) else None
+                if place is not None:
+                    i += 1
+                    if place[1] or place[2]:
+                        cur = self._move(place[1], place[2], els)
+                        idx = self.idx
+                    cur.append(tok)
+                    same = idx.get(sid)
+                    if same is None:
+                        idx[sid] = [tok]
+                    else:
+                        same.append(tok)
+                    state = place[0]
+                    if record is not None:
+                        placed.append(tok)
+                        record.append(place)
+                    continue
             if sid in stop:
                 break
             i += 1

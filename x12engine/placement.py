@@ -11,11 +11,14 @@ table holds the ordered places the next segment may go:
 Each place is ``(target, pops, pushes, keys)``: how many loop levels to close,
 which loops to open, and the qualifier values the segment must carry. Entries
 are computed on first use and memoised, so placing a segment is one dict lookup
-plus a key check.
+plus a key check; where one element's value decides the place (the next position,
+or NM101 / REF01 choosing among positions), ``quick`` holds the answer by value.
 """
 from __future__ import annotations
 
-from .grammar import Guide, LoopNode, SegmentNode, value_at
+from functools import cache
+
+from .grammar import Guide, LoopNode, SegmentNode, load_envelope, value_at
 
 Place = tuple  # (target: SegmentNode, pops: int, pushes: tuple[LoopNode, ...], keys: tuple)
 
@@ -33,7 +36,45 @@ class PlacementTable:
         found = state.places.get(sid)
         if found is None:
             found = state.places[sid] = tuple(_compute(state, sid))
+            if sid not in _envelope_ids():  # those end a set's body: the parser sees them itself
+                quick = _decided_by_one_element(sid, found)
+                if quick is not None:
+                    state.quick[sid] = quick
         return found
+
+
+def _decided_by_one_element(sid: str, found: tuple) -> tuple[int, dict] | None:
+    """``(element, {value: place})``: the place a segment takes read off one element,
+    for the parser's one-lookup path; None when no value decides it that way.
+
+    An unconditional first place is ``(0, {sid: place})``. Otherwise the places are
+    tested in order, each on the same simple element (NM101, REF01, HL03 ...); a
+    value listed by an earlier place wins, as in the full test. The table stops
+    at the first place it cannot express (no keys, several keys, a component, a
+    different element): values it lists are decided before that place is reached,
+    and any other value takes the full test. Only alphanumeric codes go in, so a
+    repetition separator (never alphanumeric) can never be part of a listed value.
+    """
+    if not found:
+        return None
+    if not found[0][3]:
+        return (0, {sid: found[0]})
+    element = found[0][3][0][0]
+    table: dict[str, tuple] = {}
+    for place in found:
+        keys = place[3]
+        if len(keys) != 1 or keys[0][1] is not None or keys[0][0] != element:
+            break
+        for code in keys[0][2]:
+            if code.isalnum():
+                table.setdefault(code, place)
+    return (element, table) if table else None
+
+
+@cache
+def _envelope_ids() -> frozenset[str]:
+    """ST/SE, GS/GE, ISA/IEA: they end a set's body, so the parser must see them itself."""
+    return load_envelope().control_segments()
 
 
 def _enter(loop: LoopNode, sid: str, pops: int, out: list) -> None:
