@@ -28,7 +28,8 @@ from .diskcache import cached
 from .grammar import value_at
 from .maplang import Binding, Block, SetConst, When
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
-from .transforms import CodeTransform, DescriptionTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
+from .transforms import (_DATES, CodeTransform, DescriptionTransform, MoneyTransform, ReadIssue, Transform, _date_read,
+                         _number_read, _Simple, is_amount)
 
 Runner = Callable[[Any, Any, dict, Any], None]
 
@@ -41,7 +42,7 @@ class _Source:
         # saw none), so the code splitting off a first repetition is left out
         self.norep = norep
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
+        self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at, "DATES": _DATES}
         self.n = 0
         self.buckets: set[tuple[str, int]] = set()  # (segment id, element) buckets the body uses
         self.built: set[str] = set()  # buckets built at the body's top level: later uses skip the test
@@ -580,17 +581,17 @@ def _general(g: _Source, b: Binding, seg_level: bool) -> bool:
                 else:
                     g.emit(d2, f"if value != ({dflt.first!r} if index == 0 else {dflt.rest!r}):")
                 d3 += 1
-            g.emit(d3, f"set_path(tg, {b.targets[0]!r}, value)")
+            _set_path(g, d3, "tg", b.targets[0], "value")
         else:
             keep_null = bool(getattr(fn, "keep_null", False))
             g.emit(d2, "parts = value if type(value) is tuple else (value, None)")
             for j, name in enumerate(b.targets):  # zip(targets, parts): a short tuple fills fewer
                 g.emit(d2, f"if len(parts) > {j}{'' if keep_null else f' and parts[{j}] is not None'}:")
-                g.emit(d2 + 1, f"set_path(tg, {name!r}, parts[{j}])")
+                _set_path(g, d2 + 1, "tg", name, f"parts[{j}]")
         g.emit(d2, "break")
     if b.via is not None:
         g.emit(d, "if vals:")
-        g.emit(d + 1, f"set_path(tg, {b.targets[0]!r}, vals)")
+        _set_path(g, d + 1, "tg", b.targets[0], "vals")
     return True
 
 
@@ -782,13 +783,13 @@ def _list_items(g: _Source, d: int, blk: Block, inner, body_run: str, captured: 
     g.emit(d, f"for i, {'(ch, captured)' if captured else 'ch'} in enumerate(found):")
     g.emit(d + 1, "claimed.add(id(ch))")
     g.emit(d + 1, "sub = dict(captured)" if captured else "sub = {}")  # captured fields may be shared between items
-    g.emit(d + 1, f"{body_run}(R, ch, sub, Scope(index=i))")
+    g.emit(d + 1, f"{body_run}(R, ch, sub, Scope(None, None, i))")
     if inner.pools:  # only a list declaring pools has any to elide
         g.emit(d + 1, "if R.pools:")
         g.emit(d + 2, f"R.elide_pools({g.const(blk.body)}, sub)")
     g.emit(d + 1, "items.append(sub)")
     g.emit(d, "if items:")
-    g.emit(d + 1, f"set_path(out, {blk.name!r}, items)")
+    _set_path(g, d + 1, "out", blk.name, "items")
 
 
 def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
@@ -851,7 +852,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
     if blk.pool:
         g.emit(1, f"R.pools[{blk.name!r}] = (items, [])")
     g.emit(1, "if items:")
-    g.emit(2, f"set_path(out, {blk.name!r}, items)")
+    _set_path(g, 2, "out", blk.name, "items")
     return True
 
 
@@ -911,11 +912,29 @@ def _convert(g: _Source, d: int, r: Read, src) -> str:
         g.emit(d + 1, f"value = {slow}")
     else:
         call = f"{g.const(fn._reader)}(raw)" if type(fn) is _Simple else f"{g.const(fn.read)}(raw, ())"
+        reader = fn._reader if type(fn) is _Simple else None
+        if reader is _date_read:  # a date seen before: the reader's own cache, without the call
+            g.emit(d, "value = DATES.get(raw)")
+            g.emit(d, "if value is None:")
+            d += 1
+        elif reader is _number_read:  # a plain count ("1", "12"): the reader's first case, inline
+            g.emit(d, "if raw.isdigit() and raw.isascii() and len(raw) <= 18:")
+            g.emit(d + 1, "value = int(raw)")
+            g.emit(d, "else:")
+            d += 1
         g.emit(d, "try:")
         g.emit(d + 1, f"value = {call}")
         g.emit(d, "except ReadIssue:")
         g.emit(d + 1, f"value = {slow}")
     return "value"
+
+
+def _set_path(g: _Source, d: int, obj: str, name: str, value: str) -> None:
+    """``set_path(obj, name, value)``; a name without dots is one store, not a call."""
+    if "." in name:
+        g.emit(d, f"set_path({obj}, {name!r}, {value})")
+    else:
+        g.emit(d, f"{obj}[{name!r}] = {value}")
 
 
 def _put(g: _Source, d: int, r: Read, value: str) -> None:
