@@ -760,14 +760,25 @@ class MapReader:
 
     def _walk_leftovers(self, loop: Loop, implied, unmapped: list, d) -> None:
         used_of = self.consumed.get
+        fixed_of = implied.by_loop.get(loop.id, _NONE_FIXED)  # (a method call per loop costs more than the rest)
         for child in loop.children:
             t = type(child)
             if t is tuple:
                 # marks fall on non-empty elements only: as many marks as values, all read
                 els = child[0]
                 used = used_of(child[1])
-                if used is not None and used.bit_count() == len(els) - 1 - els.count(""):
-                    continue
+                if used is not None:
+                    values = len(els) - 1 - els.count("")
+                    if used.bit_count() == values:
+                        continue
+                    fixed = fixed_of.get(els[0])
+                    if fixed is not None:  # the rest may hold only the codes the guide fixes: NM101, HL03
+                        n = len(els)
+                        for i, code, bit in fixed:
+                            if i < n and els[i] == code:
+                                used |= bit
+                        if used.bit_count() == values:
+                            continue
                 self._leftover(loop, child, used, implied, unmapped, d)
             elif t is Loop:
                 self._walk_leftovers(child, implied, unmapped, d)
@@ -776,12 +787,8 @@ class MapReader:
 
     def _leftover(self, loop: Loop, child, used: int | None, implied, unmapped: list, d) -> None:
         """A child the short test in ``_walk_leftovers`` did not pass: an unexpected segment,
-        one nothing read, or one with elements nothing read (unless the guide fixes them)."""
+        one nothing read, or one with elements nothing read besides those the guide fixes."""
         t = type(child)
-        if t is tuple and used is not None:
-            els = child[0]
-            if (used | implied.mask(loop.id, els)).bit_count() == len(els) - 1 - els.count(""):
-                return  # the rest holds only the codes the guide fixes: NM101, HL03
         if t is Unexpected:
             entry = segment_to_json(child.token, d, child.reason)
             entry["loop"] = self.loop_path(loop) or ""
@@ -869,6 +876,9 @@ def _pointer(raw: str) -> int:
     return int(d) if d.is_finite() and d == d.to_integral_value() else 0
 
 
+_NONE_FIXED: dict = {}
+
+
 class Implied:
     """Elements whose value the guide fixes (a single code): carrying them adds nothing.
 
@@ -888,19 +898,12 @@ class Implied:
                 fixed = {e: code for e, comp, code, _ in fixed_codes(node) if comp is None}
                 common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
             self.fixed[key] = common or {}
-        self.bits = {key: tuple((i, code, 1 << i) for i, code in fixed.items()) for key, fixed in self.fixed.items() if fixed}
-
-    def mask(self, loop_id: str, els: list[str]) -> int:
-        """The implied elements of a segment as a bit mask (bit i: element i holds its fixed code)."""
-        fixed = self.bits.get((loop_id, els[0]))
-        if not fixed:
-            return 0
-        n = len(els)
-        m = 0
-        for i, code, bit in fixed:
-            if i < n and els[i] == code:
-                m |= bit
-        return m
+        # loop id → {segment id → ((element, its fixed code, the element's bit), ...)} for the
+        # segments of the loop that fix any: a bit counts when the segment holds that code
+        self.by_loop: dict[str, dict[str, tuple]] = {}
+        for (loop_id, sid), fixed in self.fixed.items():
+            if fixed:
+                self.by_loop.setdefault(loop_id, {})[sid] = tuple((i, code, 1 << i) for i, code in fixed.items())
 
     def __call__(self, loop_id: str, tok: tuple) -> set[int]:
         fixed = self.fixed.get((loop_id, tok[0][0]))
