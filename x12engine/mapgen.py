@@ -809,7 +809,15 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
     else:
         g.emit(1, f"c = idx.get({sid!r}, ())")
     g.emit(1, "for t in c:")
-    if src.conds:
+    if src.conds and all(c.ref.segment is not None for c in src.conds):
+        # the conditions on the segment itself (HI01-01=ABK|BK), tested here rather than by
+        # the interpreter's matches (four calls deep, once per segment)
+        g.emit(2, "els = t[0]")
+        g.emit(2, "n = len(els)")
+        test = " and ".join(_cond(g, c.ref.element, c.ref.component, c.codes) for c in src.conds)
+        g.emit(2, f"if not ({test}):")
+        g.emit(3, "continue")
+    elif src.conds:
         g.emit(2, f"if not R.matches(t, {g.const(src.conds)}, scope):")
         g.emit(3, "continue")
     if blk.each_last is None:
