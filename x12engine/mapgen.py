@@ -606,7 +606,8 @@ def _set_const(g: _Source, sc: SetConst, seg_level: bool) -> bool:
     g.emit(2, "els = t[0]")
     d = 2
     if sc.value != "@sequence":
-        g.emit(2, f"if value_at(els, {e}, {ref.component}, sep, R.rep) == {sc.value!r}:")
+        g.emit(2, "n = len(els)")
+        g.emit(2, f"if {_cond(g, e, ref.component, frozenset((sc.value,)))}:")
         d = 3
     g.emit(d, "key = t[1]")
     g.emit(d, f"consumed[key] = consumed.get(key, 0) | ({1 << e} if len(els) > {e} and els[{e}] else 0)")
