@@ -135,68 +135,53 @@ class _Body:
             tok = toks[i]
             els = tok[0]
             sid = els[0]
-            quick = state.quick.get(sid)
-            if quick is not None:  # one element's value decides the place (never for an envelope segment)
-                e, by_value = quick
-                place = by_value.get(els[e]) if e < len(els) else None
-                if place is not None:
-                    i += 1
-                    if place[1] or place[2]:
-                        cur = self._move(place[1], place[2], els)
-                        idx = self.idx
-                    cur.append(tok)
-                    same = idx.get(sid)
-                    if same is None:
-                        idx[sid] = [tok]
-                    else:
-                        same.append(tok)
-                    state = place[0]
-                    if record is not None:
-                        placed.append(tok)
-                        record.append(place)
-                    continue
-            if sid in stop:
-                break
-            i += 1
-            places = state.places.get(sid)
-            if places is None:
-                places = places_for(state, sid)
-            for place in places:
-                target, pops, pushes, keys = place
-                if keys:  # placement.keys_match, inlined: this loop runs once per segment
-                    ok = True
-                    for ei, ci, codes in keys:
-                        if ci is None and ei < len(els):
-                            v = els[ei]
-                            if v in codes:
-                                continue
-                            if rsplit not in v:  # no repetition to split off: a plain miss
+            quick = state.quick.get(sid)  # one element's value decides the place (never for an envelope segment)
+            place = None if quick is None else quick[1].get(els[quick[0]]) if quick[0] < len(els) else None
+            if place is None:  # the full test: each place's keys in turn
+                if sid in stop:
+                    break
+                places = state.places.get(sid)
+                if places is None:
+                    places = places_for(state, sid)
+                for place in places:
+                    keys = place[3]
+                    if keys:  # placement.keys_match, inlined: this loop runs once per segment
+                        ok = True
+                        for ei, ci, codes in keys:
+                            if ci is None and ei < len(els):
+                                v = els[ei]
+                                if v in codes:
+                                    continue
+                                if rsplit not in v:  # no repetition to split off: a plain miss
+                                    ok = False
+                                    break
+                            if value_at(els, ei, ci, comp, rep) not in codes:
                                 ok = False
                                 break
-                        if value_at(els, ei, ci, comp, rep) not in codes:
-                            ok = False
-                            break
-                    if not ok:
-                        continue
-                if pops or pushes:
-                    cur = self._move(pops, pushes, els)
-                    idx = self.idx
-                cur.append(tok)
-                same = idx.get(sid)
-                if same is None:
-                    idx[sid] = [tok]
+                        if not ok:
+                            continue
+                    break
                 else:
-                    same.append(tok)
-                state = target
-                if record is not None:
-                    placed.append(tok)
-                    record.append(place)
-                break
+                    i += 1
+                    self._unexpected(tok, cur)
+                    if record is not None:
+                        placed.append(tok)
+                        record.append(None)
+                    continue
+            i += 1
+            if place[1] or place[2]:
+                cur = self._move(place[1], place[2], els)
+                idx = self.idx
+            cur.append(tok)
+            same = idx.get(sid)
+            if same is None:
+                idx[sid] = [tok]
             else:
-                self._unexpected(tok, cur)
-                if record is not None:
-                    placed.append(tok)
-                    record.append(None)
+                same.append(tok)
+            state = place[0]
+            if record is not None:
+                placed.append(tok)
+                record.append(place)
         self.state = state
         self.cur = cur
         self.idx = idx
