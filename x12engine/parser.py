@@ -25,8 +25,8 @@ from typing import Iterator
 
 from . import registry
 from .errors import Finding, Location
-from .grammar import load_envelope, value_at
-from .placement import PlacementTable
+from .grammar import value_at
+from .placement import PlacementTable, control_segments
 from .tokenizer import Delimiters, Source, Tokenizer, source_name
 from .tree import Document, Group, Interchange, Loop, Transaction, Unexpected
 from .gcpause import paused_gc
@@ -299,13 +299,6 @@ _NOTHING: frozenset[str] = frozenset()
 @cache
 def _units_for(guide) -> Units:
     return Units(guide.root, guide.unit)
-
-
-@cache
-def control_segments() -> frozenset[str]:
-    """Headers and trailers of the envelope loops (ISA/IEA, GS/GE, ST/SE), from
-    ``grammars/envelope.x12g``: any of them ends an open transaction set."""
-    return load_envelope().control_segments()
 
 
 class _OpenSet:

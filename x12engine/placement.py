@@ -36,7 +36,7 @@ class PlacementTable:
         found = state.places.get(sid)
         if found is None:
             found = state.places[sid] = tuple(_compute(state, sid))
-            if sid not in _envelope_ids():  # those end a set's body: the parser sees them itself
+            if sid not in control_segments():  # those end a set's body: the parser sees them itself
                 quick = _decided_by_one_element(sid, found)
                 if quick is not None:
                     state.quick[sid] = quick
@@ -72,8 +72,10 @@ def _decided_by_one_element(sid: str, found: tuple) -> tuple[int, dict] | None:
 
 
 @cache
-def _envelope_ids() -> frozenset[str]:
-    """ST/SE, GS/GE, ISA/IEA: they end a set's body, so the parser must see them itself."""
+def control_segments() -> frozenset[str]:
+    """Headers and trailers of the envelope loops (ISA/IEA, GS/GE, ST/SE), from
+    ``grammars/envelope.x12g``: any of them ends an open transaction set, so the
+    parser must see them itself and no ``quick`` table lists them."""
     return load_envelope().control_segments()
 
 
