@@ -115,7 +115,8 @@ class _Body:
 
     def run(self, toks: list, i: int, stop: frozenset[str]) -> int:
         """Place ``toks[i]``, ``toks[i + 1]`` ... up to the first segment whose id is
-        in ``stop`` (an envelope segment, left to the envelope machine); return its
+        in ``stop`` (an envelope segment, left to the envelope machine; ``quick``
+        tables never list one, see ``placement.control_segments``); return its
         index, or ``len(toks)``. This is the hot loop: the position in the guide
         (``state``) and the open loop's children (``cur``) live in locals."""
         n = len(toks)
@@ -135,8 +136,12 @@ class _Body:
             tok = toks[i]
             els = tok[0]
             sid = els[0]
+            place = None
             quick = state.quick.get(sid)  # one element's value decides the place (never for an envelope segment)
-            place = None if quick is None else quick[1].get(els[quick[0]]) if quick[0] < len(els) else None
+            if quick is not None:
+                e, by_value = quick
+                if e < len(els):
+                    place = by_value.get(els[e])
             if place is None:  # the full test: each place's keys in turn
                 if sid in stop:
                     break
