@@ -887,27 +887,24 @@ class Implied:
     """
 
     def __init__(self, guide):
-        by_loop: dict[tuple[str, str], list[SegmentNode]] = {}
+        nodes_of: dict[tuple[str, str], list[SegmentNode]] = {}
         for node in guide.segments():
             parent = node.parent.id if node.parent is not None else guide.root.id
-            by_loop.setdefault((parent, node.id), []).append(node)
-        self.fixed: dict[tuple[str, str], dict[int, str]] = {}
-        for key, nodes in by_loop.items():
+            nodes_of.setdefault((parent, node.id), []).append(node)
+        # loop id → {segment id → ((element, its fixed code, the element's bit), ...)} for the
+        # segments of the loop that fix any: a bit counts when the segment holds that code.
+        # The one table both the leftover walk's short test and ``__call__`` read.
+        self.by_loop: dict[str, dict[str, tuple]] = {}
+        for (loop_id, sid), nodes in nodes_of.items():
             common: dict[int, str] | None = None
             for node in nodes:
                 fixed = {e: code for e, comp, code, _ in fixed_codes(node) if comp is None}
                 common = fixed if common is None else {k: v for k, v in common.items() if fixed.get(k) == v}
-            self.fixed[key] = common or {}
-        # loop id → {segment id → ((element, its fixed code, the element's bit), ...)} for the
-        # segments of the loop that fix any: a bit counts when the segment holds that code
-        self.by_loop: dict[str, dict[str, tuple]] = {}
-        for (loop_id, sid), fixed in self.fixed.items():
-            if fixed:
-                self.by_loop.setdefault(loop_id, {})[sid] = tuple((i, code, 1 << i) for i, code in fixed.items())
+            if common:
+                self.by_loop.setdefault(loop_id, {})[sid] = tuple((i, code, 1 << i) for i, code in common.items())
 
     def __call__(self, loop_id: str, tok: tuple) -> set[int]:
-        fixed = self.fixed.get((loop_id, tok[0][0]))
-        if not fixed:
-            return set()
+        """The elements of ``tok`` (in loop ``loop_id``) that hold the code the guide fixes."""
         els = tok[0]
-        return {i for i, code in fixed.items() if i < len(els) and els[i] == code}
+        fixed = self.by_loop.get(loop_id, _NONE_FIXED).get(els[0], ())
+        return {i for i, code, _ in fixed if i < len(els) and els[i] == code}
