@@ -28,8 +28,7 @@ from .diskcache import cached
 from .grammar import value_at
 from .maplang import Binding, Block, SetConst, When
 from .mapplan import ENVELOPE, Read, ReadRun, needs_of, trigger
-from .transforms import (_DATES, CodeTransform, DescriptionTransform, MoneyTransform, ReadIssue, Transform, _date_read,
-                         _number_read, _Simple, is_amount)
+from .transforms import INLINE_READS, CodeTransform, DescriptionTransform, MoneyTransform, ReadIssue, Transform, _Simple, is_amount
 
 Runner = Callable[[Any, Any, dict, Any], None]
 
@@ -42,7 +41,7 @@ class _Source:
         # saw none), so the code splitting off a first repetition is left out
         self.norep = norep
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at, "DATES": _DATES}
+        self.ns: dict[str, Any] = {"ReadIssue": ReadIssue, "value_at": value_at}
         self.n = 0
         self.buckets: set[tuple[str, int]] = set()  # (segment id, element) buckets the body uses
         self.built: set[str] = set()  # buckets built at the body's top level: later uses skip the test
@@ -921,15 +920,12 @@ def _convert(g: _Source, d: int, r: Read, src) -> str:
         g.emit(d + 1, f"value = {slow}")
     else:
         call = f"{g.const(fn._reader)}(raw)" if type(fn) is _Simple else f"{g.const(fn.read)}(raw, ())"
-        reader = fn._reader if type(fn) is _Simple else None
-        if reader is _date_read:  # a date seen before: the reader's own cache, without the call
-            g.emit(d, "value = DATES.get(raw)")
+        inline = INLINE_READS.get(fn._reader) if type(fn) is _Simple else None
+        if inline is not None:  # the reader's usual case without the call (a date seen before, a count)
+            expr, names = inline
+            g.ns.update(names)
+            g.emit(d, f"value = {expr}")
             g.emit(d, "if value is None:")
-            d += 1
-        elif reader is _number_read:  # a plain count ("1", "12"): the reader's first case, inline
-            g.emit(d, "if raw.isdigit() and raw.isascii() and len(raw) <= 18:")
-            g.emit(d + 1, "value = int(raw)")
-            g.emit(d, "else:")
             d += 1
         g.emit(d, "try:")
         g.emit(d + 1, f"value = {call}")

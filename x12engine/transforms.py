@@ -112,6 +112,15 @@ def _number_read(raw: str) -> int | float:
     return f
 
 
+# A reader's usual case as an expression over ``raw`` that the map compiler writes inline
+# before the call (``mapgen._convert``): the value, or None when the reader must run.
+# Each sits here, beside the reader it shortens; tests/test_transforms.py holds them to it.
+INLINE_READS: dict[Callable[[str], Any], tuple[str, dict[str, Any]]] = {
+    _date_read: ("DATES.get(raw)", {"DATES": _DATES}),  # a date seen before: the reader's own cache
+    _number_read: ("int(raw) if raw.isdigit() and raw.isascii() and len(raw) <= 18 else None", {}),  # a plain count
+}
+
+
 def _number_write(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError("is a boolean, not a number")
