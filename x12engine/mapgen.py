@@ -814,7 +814,7 @@ def _each(g: _Source, blk: Block, seg_level: bool) -> bool:
         # the interpreter's matches (four calls deep, once per segment)
         g.emit(2, "els = t[0]")
         g.emit(2, "n = len(els)")
-        test = " and ".join(_cond(g, c.ref.element, c.ref.component, c.codes) for c in src.conds)
+        test = " and ".join(_cond(g, c.ref.element, c.ref.component, frozenset(c.codes)) for c in src.conds)
         g.emit(2, f"if not ({test}):")
         g.emit(3, "continue")
     elif src.conds:
